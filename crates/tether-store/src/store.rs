@@ -118,16 +118,25 @@ impl Store {
         self.inner.shared.state.read().list(&req)
     }
 
-    /// Queues a write for the next group commit and waits until it is durable and visible.
+    /// Queues a write for the next group commit; the future resolves once it is durable and
+    /// visible (or refused).
     ///
-    /// Dropping the future does not cancel the write: it may still commit.
-    pub async fn write(&self, op: WriteOp) -> Result<WriteOutcome, WriteError> {
+    /// The write is queued when `write` is called, not when the future is first polled, so the
+    /// order of calls is the order the writer checks them in, also for writes issued together
+    /// and awaited later. Dropping the future does not cancel the write: it may still commit.
+    pub fn write(
+        &self,
+        op: WriteOp,
+    ) -> impl Future<Output = Result<WriteOutcome, WriteError>> + Send + 'static {
         let key = op.key().to_owned();
         let (reply, answer) = oneshot::channel();
-        if self.inner.queue.send(Request::Write { op, reply }).is_err() {
-            return Err(WriteError::Closed { key });
+        let queued = self.inner.queue.send(Request::Write { op, reply }).is_ok();
+        async move {
+            if !queued {
+                return Err(WriteError::Closed { key });
+            }
+            answer.await.unwrap_or(Err(WriteError::Closed { key }))
         }
-        answer.await.unwrap_or(Err(WriteError::Closed { key }))
     }
 
     /// Every event after `after_revision` that passes `filter`, then live events.
