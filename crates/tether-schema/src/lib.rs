@@ -1,16 +1,26 @@
-//! Kubernetes schema knowledge for tether, generated once from the Kubernetes OpenAPI document
-//! (`shared/kubernetes/swagger-1.36.json`) and used by both the kustomize engine and the embedded
-//! API server.
-//!
-//! What lives here:
-//! - [`builtin_resources`]: every built-in resource the API server serves (group, version, plural,
-//!   kind, scope, verbs, subresources, short names, categories). Generated from the document's
-//!   paths by `tests/generated_resources.rs` into `src/generated/resources.json`.
-//!
-//! The generated files are committed so a build needs nothing outside the crate; a test
-//! regenerates them from the OpenAPI document and fails when they are stale
-//! (`TETHER_BLESS=1 cargo test -p tether-schema` rewrites them).
+//! Kubernetes schema knowledge for tether (WIP docs).
 
+mod fieldpath;
+mod merge;
 mod resources;
+mod schema;
+mod typed;
+mod value;
 
+pub use fieldpath::{
+    FieldsV1Error, Path, PathElement, Set, deserialize_path_element, serialize_path_element,
+};
+pub use merge::{
+    Conflict, Conflicts, ConversionError, Converter, Filter, IdentityConverter, ManagedFields,
+    MergeError, Updater, VersionedSet, ensure_named_fields_are_members,
+};
 pub use resources::{BuiltinResource, Subresource, builtin_resources};
+pub use schema::{
+    Atom, AtomDef, ElementRelationship, FieldDef, ListDef, ListType, MapDef, MapType, Scalar,
+    Schema, SchemaDef, SchemaError, StructField, TypeDef, TypeId, TypeRefDef, UNTYPED_ATOMIC,
+    UNTYPED_DEDUCED,
+};
+pub use typed::{
+    Comparison, TypedValue, ValidationError, ValidationErrors, ValidationOptions,
+    prune_unknown_fields, reconcile_field_set_with_schema, unknown_fields,
+};
