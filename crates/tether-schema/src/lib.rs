@@ -1,12 +1,17 @@
 //! Kubernetes schema knowledge for tether (WIP docs).
 
+mod builtin;
+mod crd;
 mod fieldpath;
 mod merge;
+pub mod openapi;
 mod resources;
 mod schema;
 mod typed;
 mod value;
 
+pub use builtin::{OBJECT_META, builtin_schema, type_for_gvk};
+pub use crd::{CRD_ROOT, CrdSchemaError, ObjectSchema, crd_version_schema, openapi_v3_schema};
 pub use fieldpath::{
     FieldsV1Error, Path, PathElement, Set, deserialize_path_element, serialize_path_element,
 };
