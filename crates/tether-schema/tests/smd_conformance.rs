@@ -590,7 +590,7 @@ fn case_files(dir: &FsPath) -> Vec<PathBuf> {
     let entries = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read conformance cases {}: {e}", dir.display()));
     for entry in entries {
-        let path = entry.unwrap().path();
+        let path = entry.expect("directory entry").path();
         if path.is_dir() {
             out.extend(case_files(&path));
         } else if path.extension().is_some_and(|e| e == "yaml") {

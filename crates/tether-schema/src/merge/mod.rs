@@ -233,7 +233,16 @@ impl<'c> Updater<'c> {
                 applied: true,
             },
         );
-        let new = self.prune(merged, &managers, manager, last.as_ref())?;
+        // Nothing can be pruned when every path applied last time is applied again in the same
+        // version: the new set keeps all of it (and the list items and map entries above it).
+        let reapplied = last.as_ref().is_none_or(|l| {
+            l.api_version == version && l.set.difference(&managers[manager].set).is_empty()
+        });
+        let new = if reapplied {
+            merged
+        } else {
+            self.prune(merged, &managers, manager, last.as_ref())?
+        };
         self.update_managers(live, &new, version, &mut managers, manager, force)?;
         Ok((new.value, managers))
     }
@@ -341,5 +350,39 @@ impl<'c> Updater<'c> {
             out.insert(name.clone(), owned);
         }
         Ok(out)
+    }
+}
+
+/// The fields kube-apiserver never records as owned: type meta and the object metadata the
+/// server sets (its `stripMetaManager` set).
+pub fn kube_server_fields() -> Set {
+    let mut set = Set::new();
+    for path in [
+        &["apiVersion"][..],
+        &["kind"],
+        &["metadata"],
+        &["metadata", "name"],
+        &["metadata", "namespace"],
+        &["metadata", "creationTimestamp"],
+        &["metadata", "selfLink"],
+        &["metadata", "uid"],
+        &["metadata", "clusterName"],
+        &["metadata", "generation"],
+        &["metadata", "managedFields"],
+        &["metadata", "resourceVersion"],
+    ] {
+        set.insert(&Path::fields(path.iter().copied()).0);
+    }
+    set
+}
+
+/// Removes [`kube_server_fields`] from `manager`'s set after an apply or update, dropping the
+/// manager when nothing is left, as kube-apiserver does.
+pub fn strip_kube_server_fields(managers: &mut ManagedFields, manager: &str) {
+    if let Some(owned) = managers.get_mut(manager) {
+        owned.set = owned.set.difference(&kube_server_fields());
+        if owned.set.is_empty() {
+            managers.remove(manager);
+        }
     }
 }

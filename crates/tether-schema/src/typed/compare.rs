@@ -178,6 +178,12 @@ fn compare_map(
         return true;
     }
     let mut entry = |key: &String, l: Option<&Value>, r: Option<&Value>| {
+        // Equal subtrees hold no change; comparing values is much cheaper than walking them.
+        if let (Some(l), Some(r)) = (l, r)
+            && value::equals(l, r)
+        {
+            return;
+        }
         let Some(item_ty) = m.entry_type(key) else {
             let mut e = ValidationErrors::default();
             e.push(invalid_atom_for_missing());
@@ -258,6 +264,11 @@ fn compare_list(
         let ritem = rat.first().map(|at| &ritems[*at]);
         let mut child_errs = ValidationErrors::default();
         if lat.len() <= 1 && rat.len() <= 1 {
+            if let (Some(l), Some(r)) = (litem, ritem)
+                && value::equals(l, r)
+            {
+                continue;
+            }
             let child = compare_value(schema, l.element, litem, ritem, &mut child_errs);
             out.attach(pe, child);
         } else if lat.len() > 1 && rat.len() > 1 {

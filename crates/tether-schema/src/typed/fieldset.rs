@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{ListIndex, Shape, Shapes, ValidationErrors, field_element, invalid_atom};
+use super::{ListIndex, Shape, Shapes, ValidationErrors, invalid_atom};
 use crate::fieldpath::{PathElement, Set, SetBuilder};
 use crate::schema::{Schema, TypeId};
 
@@ -78,7 +78,10 @@ fn walk(schema: &Schema, ty: TypeId, v: &Value, errs: &mut ValidationErrors) -> 
                     errs.extend_under(&PathElement::field(key), e);
                     break;
                 };
-                let pe = field_element(Some(m), key);
+                let pe = match field {
+                    Some(f) => PathElement::Field(f.name.clone()),
+                    None => PathElement::field(key),
+                };
                 let mut child_errs = ValidationErrors::default();
                 let (child, member) = walk(schema, item_ty, item, &mut child_errs);
                 if !child_errs.is_empty() {

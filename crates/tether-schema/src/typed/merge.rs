@@ -107,26 +107,33 @@ fn merge_map(
             let mut e = ValidationErrors::default();
             e.push("field not declared in schema");
             errs.extend_under(&PathElement::field(key), e);
-            return;
+            return None;
         };
         let mut child_errs = ValidationErrors::default();
         let merged = merge_value(schema, item_ty, l, r, &mut child_errs);
         if !child_errs.is_empty() {
             errs.extend_under(&PathElement::field(key), child_errs);
         }
-        if let Some(v) = merged {
-            out.insert(key.clone(), v);
-        }
+        merged
     };
     if let Some(lmap) = lmap {
         for (key, l) in lmap {
-            item(key, Some(l), rmap.and_then(|r| r.get(key)));
+            let merged = match rmap.and_then(|r| r.get(key)) {
+                // Entries the partial object does not mention stay as they are.
+                None => Some(l.clone()),
+                r => item(key, Some(l), r),
+            };
+            if let Some(v) = merged {
+                out.insert(key.clone(), v);
+            }
         }
     }
     if let Some(rmap) = rmap {
         for (key, r) in rmap {
-            if lmap.is_none_or(|l| !l.contains_key(key)) {
-                item(key, None, Some(r));
+            if lmap.is_none_or(|l| !l.contains_key(key))
+                && let Some(v) = item(key, None, Some(r))
+            {
+                out.insert(key.clone(), v);
             }
         }
     }

@@ -40,14 +40,17 @@ pub(crate) fn validate(
 
 /// smd's `validateScalar`: null is a valid value of every scalar type.
 pub(crate) fn validate_scalar(s: Scalar, v: &Value) -> Result<(), String> {
-    let ok = match (s, v) {
-        (_, Value::Null) => true,
-        (Scalar::Numeric, Value::Number(_)) => true,
-        (Scalar::String, Value::String(_)) => true,
-        (Scalar::Boolean, Value::Bool(_)) => true,
-        (Scalar::Untyped, Value::Number(_) | Value::String(_) | Value::Bool(_)) => true,
-        _ => false,
-    };
+    let ok = matches!(
+        (s, v),
+        (_, Value::Null)
+            | (Scalar::Numeric, Value::Number(_))
+            | (Scalar::String, Value::String(_))
+            | (Scalar::Boolean, Value::Bool(_))
+            | (
+                Scalar::Untyped,
+                Value::Number(_) | Value::String(_) | Value::Bool(_)
+            )
+    );
     if ok {
         return Ok(());
     }
