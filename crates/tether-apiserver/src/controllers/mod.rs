@@ -1,0 +1,80 @@
+//! The control plane's own controllers, running in-process on the [`Core`]: what
+//! kube-apiserver and kube-controller-manager do for objects that need no pods.
+//!
+//! - [`crds`]: establishes CustomResourceDefinitions (serving their resources) and cleans up
+//!   their objects when they are deleted.
+//! - [`namespaces`]: creates the default namespaces and deletes a terminating namespace's
+//!   content, then the namespace.
+//! - [`workloads`]: gives Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs the status
+//!   a cluster would once their pods were ready.
+//!
+//! Each watches the store from a listed revision and re-examines objects that are waiting on
+//! something (finalizers of content, a delay) on a short timer.
+
+pub mod crds;
+pub mod namespaces;
+mod queue;
+pub mod workloads;
+
+use std::sync::Arc;
+
+use tether_store::{Event, Filter};
+
+use crate::core::Core;
+use crate::registry::Resource;
+
+/// Lists `r` and yields its objects, then every later event of it, until shutdown.
+pub(crate) async fn follow(
+    core: &Core,
+    r: &Resource,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut on_object: impl FnMut(&serde_json::Value, bool),
+) {
+    let prefix = r.prefix(None);
+    let page = match core.store.list(tether_store::ListRequest::new(&prefix)) {
+        Ok(page) => page,
+        Err(err) => {
+            tracing::error!(%err, resource = %r.resource, "controller cannot list");
+            return;
+        }
+    };
+    for item in &page.items {
+        on_object(&item.value, false);
+    }
+    let mut revision = page.revision;
+    loop {
+        let mut watch = match core.store.watch(revision, Filter::prefix(prefix.clone())) {
+            Ok(w) => w,
+            Err(err) => {
+                // Fell behind the history: start over from a fresh list.
+                tracing::warn!(%err, resource = %r.resource, "controller relists");
+                let Ok(page) = core.store.list(tether_store::ListRequest::new(&prefix)) else {
+                    return;
+                };
+                for item in &page.items {
+                    on_object(&item.value, false);
+                }
+                revision = page.revision;
+                continue;
+            }
+        };
+        loop {
+            tokio::select! {
+                event = watch.next() => match event {
+                    Some(Ok(event)) => {
+                        revision = event.revision;
+                        on_event(&event, &mut on_object);
+                    }
+                    Some(Err(_)) => break,
+                    None => return,
+                },
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+}
+
+fn on_event(event: &Arc<Event>, on_object: &mut impl FnMut(&serde_json::Value, bool)) {
+    let deleted = event.kind == tether_store::EventKind::Deleted;
+    on_object(&event.object.value, deleted);
+}

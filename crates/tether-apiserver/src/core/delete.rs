@@ -1,0 +1,216 @@
+//! Delete: immediate when nothing holds the object, otherwise graceful: `deletionTimestamp` is set
+//! and the object stays until its finalizers are removed (the update that removes the last one
+//! deletes it).
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tether_store::{WriteError, WriteOp};
+
+use super::{Core, Output, present, store_write_error};
+use crate::object;
+use crate::registry::{Origin, Resource};
+use crate::status::ApiError;
+
+/// How dependents are treated (garbage collection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    Orphan,
+    Background,
+    Foreground,
+}
+
+/// `DeleteOptions`, from the body or the query.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteOptions {
+    pub dry_run: bool,
+    pub propagation: Option<Propagation>,
+    pub precondition_uid: Option<String>,
+    pub precondition_resource_version: Option<String>,
+}
+
+impl DeleteOptions {
+    /// Reads a `DeleteOptions` body (may be empty) over query defaults.
+    pub fn from_body(mut self, body: &Value) -> Result<DeleteOptions, ApiError> {
+        if let Some(policy) = body.get("propagationPolicy").and_then(Value::as_str) {
+            self.propagation = Some(parse_propagation(policy)?);
+        } else if let Some(orphan) = body.get("orphanDependents").and_then(Value::as_bool) {
+            self.propagation = Some(if orphan {
+                Propagation::Orphan
+            } else {
+                Propagation::Background
+            });
+        }
+        if let Some(uid) = body.pointer("/preconditions/uid").and_then(Value::as_str) {
+            self.precondition_uid = Some(uid.to_owned());
+        }
+        if let Some(rv) = body
+            .pointer("/preconditions/resourceVersion")
+            .and_then(Value::as_str)
+        {
+            self.precondition_resource_version = Some(rv.to_owned());
+        }
+        if let Some(dry) = body.get("dryRun").and_then(Value::as_array) {
+            for value in dry {
+                match value.as_str() {
+                    Some("All") => self.dry_run = true,
+                    other => {
+                        return Err(ApiError::bad_request(format!(
+                            "invalid dry run option: {other:?}: supported values are \"All\""
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
+pub fn parse_propagation(policy: &str) -> Result<Propagation, ApiError> {
+    match policy {
+        "Orphan" => Ok(Propagation::Orphan),
+        "Background" => Ok(Propagation::Background),
+        "Foreground" => Ok(Propagation::Foreground),
+        other => Err(ApiError::invalid(
+            "meta.k8s.io",
+            "DeleteOptions",
+            "",
+            vec![crate::status::Cause::new(
+                "FieldValueNotSupported",
+                "propagationPolicy",
+                format!(
+                    "Unsupported value: {other:?}: supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+                ),
+            )],
+        )),
+    }
+}
+
+/// What a delete did.
+#[derive(Debug, Clone)]
+pub enum DeleteOutcome {
+    /// The object is gone; its last state.
+    Deleted(Output),
+    /// The object is being deleted and waits for finalizers.
+    Pending(Output),
+}
+
+/// The finalizer the CRD controller removes once a CRD's objects are gone.
+pub const CRD_CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
+
+impl Core {
+    pub async fn delete(
+        &self,
+        r: &Arc<Resource>,
+        namespace: Option<&str>,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> Result<DeleteOutcome, ApiError> {
+        let key = r.key(namespace, name);
+        loop {
+            let current = self.get(r, namespace, name)?;
+            let cur = &current.value;
+            if let Some(uid) = opts
+                .precondition_uid
+                .as_ref()
+                .filter(|uid| *uid != object::uid(cur))
+            {
+                return Err(ApiError::conflict_because(
+                    &r.qualified(),
+                    name,
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                        object::uid(cur)
+                    ),
+                ));
+            }
+            let revision = current.revision.to_string();
+            if let Some(rv) = opts
+                .precondition_resource_version
+                .as_ref()
+                .filter(|rv| **rv != revision)
+            {
+                return Err(ApiError::conflict_because(
+                    &r.qualified(),
+                    name,
+                    &format!(
+                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {revision}"
+                    ),
+                ));
+            }
+            let mut finalizers = object::finalizers(cur);
+            let is_crd = r.origin == Origin::Builtin
+                && r.group == "apiextensions.k8s.io"
+                && r.resource == "customresourcedefinitions";
+            if is_crd && !finalizers.iter().any(|f| f == CRD_CLEANUP_FINALIZER) {
+                finalizers.push(CRD_CLEANUP_FINALIZER.to_owned());
+            }
+            let is_namespace =
+                r.origin == Origin::Builtin && r.group.is_empty() && r.resource == "namespaces";
+            let spec_finalizers = is_namespace
+                && cur
+                    .pointer("/spec/finalizers")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty());
+            let graceful = !finalizers.is_empty() || spec_finalizers;
+            if graceful {
+                if object::deletion_timestamp(cur).is_some() {
+                    return Ok(DeleteOutcome::Pending(present(r, current)));
+                }
+                let mut new = cur.clone();
+                object::set_finalizers(&mut new, &finalizers);
+                object::set_meta(&mut new, "deletionTimestamp", Value::String(object::now()));
+                object::set_meta(&mut new, "deletionGracePeriodSeconds", Value::from(0));
+                if object::generation(cur) > 0 {
+                    object::set_meta(
+                        &mut new,
+                        "generation",
+                        Value::from(object::generation(cur) + 1),
+                    );
+                }
+                if is_namespace {
+                    new["status"] = json!({"phase": "Terminating"});
+                }
+                if is_crd {
+                    crate::crd::mark_terminating(&mut new);
+                }
+                if opts.dry_run {
+                    return Ok(DeleteOutcome::Pending(Output::Value(new)));
+                }
+                let op = WriteOp::Update {
+                    key: key.clone(),
+                    value: new,
+                    expected_revision: Some(current.revision),
+                };
+                match self.commit(op).await {
+                    Ok(stored) => return Ok(DeleteOutcome::Pending(present(r, stored))),
+                    Err(WriteError::Conflict { .. }) => continue,
+                    Err(err) => return Err(store_write_error(r, name, err)),
+                }
+            }
+            if opts.dry_run {
+                return Ok(DeleteOutcome::Deleted(present(r, current)));
+            }
+            let op = WriteOp::Delete {
+                key: key.clone(),
+                expected_revision: Some(current.revision),
+            };
+            match self.commit(op).await {
+                Ok(last) => return Ok(DeleteOutcome::Deleted(present(r, last))),
+                Err(WriteError::Conflict { .. }) => continue,
+                Err(err) => return Err(store_write_error(r, name, err)),
+            }
+        }
+    }
+}
+
+/// Whether a completed delete answers with the deleted object or with a `Status`
+/// (`ReturnDeletedObject` of kube-apiserver's registries).
+pub fn returns_deleted_object(r: &Resource) -> bool {
+    match r.origin {
+        Origin::Custom { .. } => true,
+        Origin::Builtin => {
+            r.group.is_empty() && matches!(r.resource.as_str(), "pods" | "services" | "namespaces")
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Per-resource rules of the write path (kube-apiserver's `RESTCreateStrategy` /
+//! `RESTUpdateStrategy`): what a create initialises, what an update may change through the main
+//! resource and through `/status`, and what makes an object invalid.
+
+use serde_json::{Value, json};
+
+use crate::object;
+use crate::registry::{Origin, Resource};
+use crate::status::{ApiError, Cause};
+use crate::validation;
+
+fn is(r: &Resource, group: &str, resource: &str) -> bool {
+    r.group == group && r.resource == resource && r.origin == Origin::Builtin
+}
+
+/// Fields a create sets whatever the client sent.
+pub fn prepare_for_create(r: &Resource, object: &mut Value) {
+    let meta = object::meta_mut(object);
+    for field in [
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "resourceVersion",
+        "selfLink",
+    ] {
+        meta.remove(field);
+    }
+    meta.insert(
+        "uid".into(),
+        Value::String(uuid::Uuid::new_v4().to_string()),
+    );
+    meta.insert("creationTimestamp".into(), Value::String(object::now()));
+    if r.tracks_generation {
+        meta.insert("generation".into(), Value::from(1));
+    } else {
+        meta.remove("generation");
+    }
+    if is(r, "", "namespaces") {
+        if object.pointer("/spec/finalizers").is_none() {
+            object["spec"] = json!({"finalizers": ["kubernetes"]});
+        }
+        object["status"] = json!({"phase": "Active"});
+        return;
+    }
+    if is(r, "", "pods") {
+        object["status"] = json!({"phase": "Pending"});
+        return;
+    }
+    // Status is written through /status only; nodes report theirs at registration.
+    if let Some(map) = object
+        .as_object_mut()
+        .filter(|_| r.status_subresource && !is(r, "", "nodes"))
+    {
+        map.remove("status");
+    }
+}
+
+/// The object an update proposes, cut down to what the addressed (sub)resource may change.
+pub fn project(
+    r: &Resource,
+    subresource: Option<&str>,
+    current: &Value,
+    proposed: Value,
+) -> Result<Value, ApiError> {
+    match subresource {
+        None => {
+            let mut new = proposed;
+            if r.status_subresource {
+                copy_field(current, &mut new, "status");
+            }
+            if is(r, "", "namespaces") {
+                let finalizers = current.pointer("/spec/finalizers").cloned();
+                set_spec_finalizers(&mut new, finalizers);
+            }
+            Ok(new)
+        }
+        Some("status") if r.status_subresource => {
+            let mut new = current.clone();
+            copy_field(&proposed, &mut new, "status");
+            if let Some(managed) = proposed.pointer("/metadata/managedFields") {
+                object::set_meta(&mut new, "managedFields", managed.clone());
+            }
+            Ok(new)
+        }
+        Some("finalize") if is(r, "", "namespaces") => {
+            let mut new = current.clone();
+            set_spec_finalizers(&mut new, proposed.pointer("/spec/finalizers").cloned());
+            Ok(new)
+        }
+        Some(_) => Err(ApiError::no_such_resource()),
+    }
+}
+
+fn copy_field(from: &Value, to: &mut Value, field: &str) {
+    let Some(map) = to.as_object_mut() else {
+        return;
+    };
+    match from.get(field) {
+        Some(v) => {
+            map.insert(field.to_owned(), v.clone());
+        }
+        None => {
+            map.remove(field);
+        }
+    }
+}
+
+fn set_spec_finalizers(object: &mut Value, finalizers: Option<Value>) {
+    let Some(map) = object.as_object_mut() else {
+        return;
+    };
+    let spec = map.entry("spec").or_insert_with(|| json!({}));
+    if let Some(spec) = spec.as_object_mut() {
+        match finalizers {
+            Some(f) if f.as_array().is_some_and(|a| !a.is_empty()) => {
+                spec.insert("finalizers".into(), f);
+            }
+            _ => {
+                spec.remove("finalizers");
+            }
+        }
+    }
+}
+
+/// Metadata only the server sets, carried over from the current object.
+pub fn keep_immutable_metadata(current: &Value, new: &mut Value) {
+    for field in [
+        "name",
+        "namespace",
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "generation",
+    ] {
+        let value = object::meta(current)
+            .and_then(|m| m.get(field))
+            .cloned()
+            .unwrap_or(Value::Null);
+        object::set_meta(new, field, value);
+    }
+    object::meta_mut(new).remove("selfLink");
+}
+
+/// Type-specific fix-ups of an update after projection.
+pub fn prepare_for_update(r: &Resource, current: &Value, new: &mut Value) {
+    if is(r, "", "namespaces") && object::deletion_timestamp(current).is_some() {
+        new["status"] = json!({"phase": "Terminating"});
+    }
+}
+
+/// A namespace is gone only when its `spec.finalizers` (the namespace controller's) are done too.
+pub fn spec_finalizers_done(r: &Resource, object: &Value) -> bool {
+    !is(r, "", "namespaces")
+        || object
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+}
+
+/// Validation of a create (`old` is `None`) or update.
+pub fn validate(r: &Resource, old: Option<&Value>, new: &Value) -> Vec<Cause> {
+    let mut causes = validation::validate_metadata(r.name_rule, new, old.is_none());
+    if old.is_some() {
+        // The name was validated at create and cannot change.
+        causes.retain(|c| c.field != "metadata.name");
+    }
+    if is(r, "apiextensions.k8s.io", "customresourcedefinitions") {
+        causes.extend(crate::crd::validate(new));
+    }
+    causes
+}

@@ -1,0 +1,247 @@
+//! Server-side printing (`as=Table`): the default columns every resource has (Name, Age) and
+//! the `additionalPrinterColumns` of custom resources.
+
+use serde_json::{Value, json};
+
+use super::respond::partial_metadata;
+use crate::registry::{Origin, Resource};
+
+struct Column {
+    name: String,
+    type_: String,
+    format: String,
+    description: String,
+    priority: i64,
+    /// How to compute the cell.
+    source: Source,
+}
+
+enum Source {
+    Name,
+    Age,
+    Path(String),
+}
+
+fn columns(r: &Resource) -> Vec<Column> {
+    let name = Column {
+        name: "Name".into(),
+        type_: "string".into(),
+        format: "name".into(),
+        description: "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names".into(),
+        priority: 0,
+        source: Source::Name,
+    };
+    let age = Column {
+        name: "Age".into(),
+        type_: "date".into(),
+        format: String::new(),
+        description: "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata".into(),
+        priority: 0,
+        source: Source::Age,
+    };
+    match &r.origin {
+        Origin::Custom {
+            printer_columns, ..
+        } if !printer_columns.is_empty() => {
+            let mut cols = vec![name];
+            let mut has_age = false;
+            for c in printer_columns {
+                if c.json_path == ".metadata.creationTimestamp" {
+                    has_age = true;
+                }
+                cols.push(Column {
+                    name: c.name.clone(),
+                    type_: c.type_.clone(),
+                    format: c.format.clone(),
+                    description: c.description.clone(),
+                    priority: c.priority,
+                    source: Source::Path(c.json_path.clone()),
+                });
+            }
+            if !has_age {
+                // Upstream adds Age when the CRD's columns do not show the creation time.
+                cols.push(age);
+            }
+            cols
+        }
+        _ => vec![name, age],
+    }
+}
+
+/// kube's `duration.HumanDuration`: how `kubectl get` shows ages.
+pub fn human_duration(seconds: i64) -> String {
+    if seconds < -1 {
+        return "<invalid>".into();
+    }
+    if seconds < 0 {
+        return "0s".into();
+    }
+    if seconds < 120 {
+        return format!("{seconds}s");
+    }
+    let minutes = seconds / 60;
+    if minutes < 10 {
+        let s = seconds % 60;
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
+    }
+    if minutes < 180 {
+        return format!("{minutes}m");
+    }
+    let hours = seconds / 3600;
+    if hours < 8 {
+        let m = minutes % 60;
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
+    }
+    if hours < 48 {
+        return format!("{hours}h");
+    }
+    if hours < 24 * 8 {
+        let h = hours % 24;
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
+    }
+    if hours < 24 * 365 * 2 {
+        return format!("{}d", hours / 24);
+    }
+    if hours < 24 * 365 * 8 {
+        let dy = (hours / 24) % 365;
+        return if dy == 0 {
+            format!("{}y", hours / 24 / 365)
+        } else {
+            format!("{}y{dy}d", hours / 24 / 365)
+        };
+    }
+    format!("{}y", hours / 24 / 365)
+}
+
+fn age(object: &Value) -> Value {
+    let created = object
+        .pointer("/metadata/creationTimestamp")
+        .and_then(Value::as_str);
+    match created.and_then(|c| c.parse::<jiff::Timestamp>().ok()) {
+        Some(t) => {
+            let seconds = jiff::Timestamp::now().as_second() - t.as_second();
+            Value::String(human_duration(seconds))
+        }
+        None => Value::String("<unknown>".into()),
+    }
+}
+
+/// A simple JSONPath (`.spec.replicas`, `.status.conditions[0].type`) as printer columns use it.
+pub fn json_path<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut at = object;
+    for step in path
+        .trim_start_matches('.')
+        .split('.')
+        .filter(|s| !s.is_empty())
+    {
+        let (field, index) = match step.split_once('[') {
+            Some((f, rest)) => (f, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (step, None),
+        };
+        if !field.is_empty() {
+            at = at.get(field)?;
+        }
+        if let Some(i) = index {
+            at = at.get(i)?;
+        }
+    }
+    Some(at)
+}
+
+fn cell(column: &Column, object: &Value) -> Value {
+    match &column.source {
+        Source::Name => object
+            .pointer("/metadata/name")
+            .cloned()
+            .unwrap_or(Value::String(String::new())),
+        Source::Age => age(object),
+        Source::Path(path) => match (json_path(object, path), column.type_.as_str()) {
+            (None, _) => Value::Null,
+            (Some(v), "date") => v.as_str().map_or(Value::Null, |_| {
+                let mut probe = json!({"metadata": {}});
+                probe["metadata"]["creationTimestamp"] = v.clone();
+                age(&probe)
+            }),
+            (Some(v), _) => v.clone(),
+        },
+    }
+}
+
+/// A `meta.k8s.io` Table of `objects`, rows carrying `PartialObjectMetadata`.
+pub fn table(
+    r: &Resource,
+    objects: &[Value],
+    metadata: Option<Value>,
+    v1beta1: bool,
+    headers: bool,
+) -> Value {
+    let cols = columns(r);
+    let definitions: Vec<Value> = cols
+        .iter()
+        .map(|c| {
+            json!({"name": c.name, "type": c.type_, "format": c.format, "description": c.description, "priority": c.priority})
+        })
+        .collect();
+    let rows: Vec<Value> = objects
+        .iter()
+        .map(|o| {
+            let cells: Vec<Value> = cols.iter().map(|c| cell(c, o)).collect();
+            json!({"cells": cells, "object": partial_metadata(o)})
+        })
+        .collect();
+    let mut t = json!({
+        "kind": "Table",
+        "apiVersion": if v1beta1 { "meta.k8s.io/v1beta1" } else { "meta.k8s.io/v1" },
+        "metadata": metadata.unwrap_or_else(|| json!({})),
+        "columnDefinitions": if headers { Value::Array(definitions) } else { Value::Null },
+        "rows": rows,
+    });
+    if !headers {
+        t["columnDefinitions"] = Value::Null;
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_like_kubectl() {
+        for (s, want) in [
+            (5, "5s"),
+            (119, "119s"),
+            (150, "2m30s"),
+            (600, "10m"),
+            (3 * 3600 + 60, "3h1m"),
+            (30 * 3600, "30h"),
+            (3 * 86400, "3d"),
+            (100 * 86400, "100d"),
+        ] {
+            assert_eq!(human_duration(s), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn json_paths() {
+        let o = json!({"spec": {"replicas": 3}, "status": {"conditions": [{"type": "Ready"}]}});
+        assert_eq!(json_path(&o, ".spec.replicas"), Some(&json!(3)));
+        assert_eq!(
+            json_path(&o, ".status.conditions[0].type"),
+            Some(&json!("Ready"))
+        );
+        assert_eq!(json_path(&o, ".spec.missing"), None);
+    }
+}
