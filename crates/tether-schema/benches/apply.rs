@@ -95,7 +95,7 @@ fn fixture() -> Fixture {
             &empty,
             &first,
             "apps/v1",
-            &ManagedFields::new(),
+            ManagedFields::new(),
             "kubectl",
             false,
         )
@@ -107,7 +107,7 @@ fn fixture() -> Fixture {
             &TypedValue::new(schema, ty, live),
             &TypedValue::new(schema, ty, scaled.clone()),
             "apps/v1",
-            &managers,
+            managers,
             "hpa-controller",
         )
         .unwrap();
@@ -127,7 +127,7 @@ fn fixture() -> Fixture {
             &TypedValue::new(schema, ty, scaled),
             &TypedValue::new(schema, ty, with_status.clone()),
             "apps/v1",
-            &managers,
+            managers,
             "kube-controller-manager",
         )
         .unwrap();
@@ -174,7 +174,7 @@ fn apply_request(bencher: divan::Bencher) {
             TypedValue::validated(schema, ty, f.config.clone(), ValidationOptions::default())
                 .unwrap();
         let (object, managers) = updater
-            .apply(&live, &config, "apps/v1", &managers, "kubectl", false)
+            .apply(&live, &config, "apps/v1", managers, "kubectl", false)
             .unwrap();
         let encoded: Vec<String> = managers
             .values()
@@ -209,7 +209,14 @@ fn apply_only(bencher: divan::Bencher) {
     bencher.bench_local(|| {
         divan::black_box(
             updater
-                .apply(&live, &config, "apps/v1", &managers, "kubectl", false)
+                .apply(
+                    &live,
+                    &config,
+                    "apps/v1",
+                    managers.clone(),
+                    "kubectl",
+                    false,
+                )
                 .unwrap(),
         )
     });

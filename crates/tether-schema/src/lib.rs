@@ -82,7 +82,7 @@
 //! let live = TypedValue::new(schema, ty, serde_json::Value::Null);
 //! let applied = TypedValue::validated(schema, ty, config(3, "web:1"), strict)?;
 //! let (object, mut managers) =
-//!     updater.apply(&live, &applied, "apps/v1", &ManagedFields::new(), "kubectl", false)?;
+//!     updater.apply(&live, &applied, "apps/v1", ManagedFields::new(), "kubectl", false)?;
 //! strip_kube_server_fields(&mut managers, "kubectl");
 //! assert_eq!(
 //!     managers["kubectl"].set.to_fields_v1_json(),
@@ -92,7 +92,7 @@
 //! // Another manager changing the replicas without force conflicts, and changes nothing.
 //! let live = TypedValue::new(schema, ty, object);
 //! let scale = TypedValue::validated(schema, ty, config(5, "web:1"), strict)?;
-//! match updater.apply(&live, &scale, "apps/v1", &managers, "autoscaler", false) {
+//! match updater.apply(&live, &scale, "apps/v1", managers.clone(), "autoscaler", false) {
 //!     Err(MergeError::Conflicts(c)) => {
 //!         assert_eq!(c.to_string(), r#"conflict with "kubectl": .spec.replicas"#)
 //!     }

@@ -292,7 +292,14 @@ impl State {
         let config = TypedValue::validated(schema, ty, config, ValidationOptions::default())
             .map_err(|e| format!("invalid applied object: {e}"))?;
         let live = TypedValue::new(schema, ty, live);
-        match updater.apply(&live, &config, version, &self.managers, manager, force) {
+        match updater.apply(
+            &live,
+            &config,
+            version,
+            self.managers.clone(),
+            manager,
+            force,
+        ) {
             Ok((object, managers)) => {
                 self.managers = managers;
                 self.live = Some((object, version.to_owned()));
@@ -549,7 +556,7 @@ fn run_op(
             .map_err(|e| format!("invalid object: {e}"))?;
             let live = TypedValue::new(schema, ty, live);
             state.managers = updater
-                .update(&live, &new, version, &state.managers, manager)
+                .update(&live, &new, version, state.managers.clone(), manager)
                 .map_err(|e| e.to_string())?;
             state.live = Some((new.value, version.to_owned()));
             Ok(())

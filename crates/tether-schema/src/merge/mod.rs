@@ -172,7 +172,8 @@ impl<'c> Updater<'c> {
         }
     }
 
-    /// Records a non-apply write of `new` over `live` by `manager` in `version`: fields it
+    /// Records a non-apply write of `new` over `live` by `manager` in `version` (`managers` are
+    /// the managers before the write): fields it
     /// added or changed become its own (taken from other managers), removed fields are dropped
     /// from everybody. Returns the new managed fields.
     pub fn update(
@@ -180,7 +181,7 @@ impl<'c> Updater<'c> {
         live: &TypedValue<'_>,
         new: &TypedValue<'_>,
         version: &str,
-        managers: &ManagedFields,
+        managers: ManagedFields,
         manager: &str,
     ) -> Result<ManagedFields, MergeError> {
         let mut managers = self.reconcile_with_schema(live, managers)?;
@@ -214,7 +215,7 @@ impl<'c> Updater<'c> {
         live: &TypedValue<'_>,
         config: &TypedValue<'_>,
         version: &str,
-        managers: &ManagedFields,
+        managers: ManagedFields,
         manager: &str,
         force: bool,
     ) -> Result<(Value, ManagedFields), MergeError> {
@@ -327,13 +328,16 @@ impl<'c> Updater<'c> {
     fn reconcile_with_schema(
         &self,
         live: &TypedValue<'_>,
-        managers: &ManagedFields,
+        mut managers: ManagedFields,
     ) -> Result<ManagedFields, MergeError> {
-        let mut out = ManagedFields::new();
-        for (name, owned) in managers {
+        let mut dropped = Vec::new();
+        for (name, owned) in managers.iter_mut() {
             let converted = match self.convert(live, &owned.api_version) {
                 Ok(c) => c,
-                Err(ConversionError::MissingVersion(_)) => continue,
+                Err(ConversionError::MissingVersion(_)) => {
+                    dropped.push(name.clone());
+                    continue;
+                }
                 Err(source) => {
                     return Err(MergeError::Conversion {
                         version: owned.api_version.clone(),
@@ -341,15 +345,16 @@ impl<'c> Updater<'c> {
                     });
                 }
             };
-            let mut owned = owned.clone();
             if let Some(set) =
                 reconcile_field_set_with_schema(&owned.set, converted.schema, converted.ty)
             {
                 owned.set = set;
             }
-            out.insert(name.clone(), owned);
         }
-        Ok(out)
+        for name in dropped {
+            managers.remove(&name);
+        }
+        Ok(managers)
     }
 }
 

@@ -60,6 +60,8 @@ impl ListType {
 pub struct MapType {
     /// Declared fields, sorted by name.
     fields: Vec<StructField>,
+    /// Field positions by name, for structs large enough that hashing beats a binary search.
+    index: Option<HashMap<Arc<str>, usize, FnvBuild>>,
     /// Type of undeclared entries; `None`: undeclared entries are not allowed.
     pub element: Option<TypeId>,
     pub relationship: Option<ElementRelationship>,
@@ -74,6 +76,9 @@ impl MapType {
 
     /// The declared field `name`.
     pub fn field(&self, name: &str) -> Option<&StructField> {
+        if let Some(index) = &self.index {
+            return index.get(name).map(|i| &self.fields[*i]);
+        }
         self.fields
             .binary_search_by(|f| f.name.as_bytes().cmp(name.as_bytes()))
             .ok()
@@ -186,6 +191,31 @@ impl Schema {
     /// The default value of key field `key` of items of `list` (for associative lists).
     pub(crate) fn key_default(&self, list: &ListType, key: &str) -> Option<&Value> {
         self.map(list.element)?.field(key)?.default.as_ref()
+    }
+}
+
+/// FNV-1a: field names are short, and SipHash's setup dominates hashing them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FnvBuild;
+
+pub(crate) struct Fnv(u64);
+
+impl std::hash::BuildHasher for FnvBuild {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }
 
@@ -324,8 +354,16 @@ impl Compiler {
                         r.named_type.as_deref() == Some(UNTYPED_DEDUCED)
                             || (r.named_type.is_none() && r.inlined.scalar == Some(Scalar::Untyped))
                     });
+                let index = (fields.len() > 4).then(|| {
+                    fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| (f.name.clone(), i))
+                        .collect()
+                });
                 Some(MapType {
                     fields,
+                    index,
                     element,
                     relationship: m.element_relationship,
                     untyped_deduced,

@@ -8,7 +8,7 @@ use crate::schema::{Schema, TypeId};
 /// The reconciled set, or `None` when `set` already fits the schema.
 pub fn reconcile_field_set_with_schema(set: &Set, schema: &Schema, ty: TypeId) -> Option<Set> {
     let mut state = State::default();
-    let mut path = Vec::new();
+    let mut path: Vec<&PathElement> = Vec::new();
     state.walk(schema, Some(ty), Some(set), &mut path, false);
     if !state.changed {
         return None;
@@ -27,18 +27,19 @@ struct State {
 }
 
 impl State {
-    fn make_atomic(&mut self, path: &[PathElement]) {
-        self.to_remove.insert(path);
-        self.to_add.insert(path);
+    fn make_atomic(&mut self, path: &[&PathElement]) {
+        let path: Vec<PathElement> = path.iter().map(|pe| (*pe).clone()).collect();
+        self.to_remove.insert(&path);
+        self.to_add.insert(&path);
         self.changed = true;
     }
 
-    fn walk(
+    fn walk<'a>(
         &mut self,
         schema: &Schema,
         ty: Option<TypeId>,
-        node: Option<&Set>,
-        path: &mut Vec<PathElement>,
+        node: Option<&'a Set>,
+        path: &mut Vec<&'a PathElement>,
         is_atomic: bool,
     ) {
         let Some(ty) = ty else { return };
@@ -77,10 +78,10 @@ impl State {
         }
     }
 
-    fn visit(
+    fn visit<'a>(
         &mut self,
-        node: &Set,
-        path: &mut Vec<PathElement>,
+        node: &'a Set,
+        path: &mut Vec<&'a PathElement>,
         type_of: impl Fn(&PathElement) -> Option<TypeId>,
         schema: &Schema,
     ) {
@@ -88,13 +89,13 @@ impl State {
             if node.has_member(pe) {
                 continue;
             }
-            path.push(pe.clone());
+            path.push(pe);
             self.walk(schema, type_of(pe), Some(child), path, false);
             path.pop();
         }
         for pe in node.members() {
             let child = node.child(pe);
-            path.push(pe.clone());
+            path.push(pe);
             self.walk(schema, type_of(pe), child, path, child.is_none());
             path.pop();
         }
