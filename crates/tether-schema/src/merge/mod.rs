@@ -391,3 +391,54 @@ pub fn strip_kube_server_fields(managers: &mut ManagedFields, manager: &str) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::builtin::{builtin_schema, type_for_gvk};
+
+    #[test]
+    fn apply_prunes_what_the_applier_dropped_and_ignores_status() {
+        let schema = builtin_schema();
+        let ty = type_for_gvk("apps", "v1", "Deployment").unwrap();
+        let status = Set::from_paths([&Path::fields(["status"])]);
+        let updater = Updater::default().with_ignored("apps/v1", Filter::Exclude(status));
+        let config = |containers: Value| {
+            json!({"spec": {"replicas": 1, "template": {"spec": {"containers": containers}}},
+                   "status": {"replicas": 1}})
+        };
+        let two = config(json!([{"name": "a", "image": "a"}, {"name": "b", "image": "b"}]));
+        let (object, managers) = updater
+            .apply(
+                &TypedValue::new(schema, ty, Value::Null),
+                &TypedValue::new(schema, ty, two),
+                "apps/v1",
+                ManagedFields::new(),
+                "m",
+                false,
+            )
+            .unwrap();
+        assert!(!managers["m"].set.to_fields_v1_json().contains("status"));
+        let one = config(json!([{"name": "a", "image": "a"}]));
+        let (object, managers) = updater
+            .apply(
+                &TypedValue::new(schema, ty, object),
+                &TypedValue::new(schema, ty, one),
+                "apps/v1",
+                managers,
+                "m",
+                false,
+            )
+            .unwrap();
+        assert_eq!(
+            object["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "a", "image": "a"}])
+        );
+        assert_eq!(
+            managers["m"].set.to_fields_v1_json(),
+            r#"{"f:spec":{"f:replicas":{},"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"a\"}":{".":{},"f:image":{},"f:name":{}}}}}}}"#
+        );
+    }
+}
