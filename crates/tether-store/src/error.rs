@@ -60,7 +60,9 @@ pub enum WriteError {
     },
     #[error("{key}: invalid object: {reason}")]
     InvalidObject { key: String, reason: String },
-    /// The group commit this write was part of failed; nothing of the batch became visible.
+    /// The group commit this write was part of failed; nothing of the batch became visible and
+    /// no revision was consumed. Not acknowledged is not certainly absent: the storage may have
+    /// written the batch despite the error, so a restart may show it (see the crate docs).
     #[error("write of {key} failed: {source}")]
     Commit {
         key: String,

@@ -25,8 +25,14 @@
 //! If the commit fails, every write of the batch fails with [`WriteError::Commit`], nothing of it
 //! becomes visible and no revision is consumed. Writes refused by validation consume none either.
 //! While one batch is being fsynced the next one queues up, which is what makes many concurrent
-//! writers cheap (group commit).
+//! writers cheap (group commit). [`Store::write`] queues the write when it is called, so the
+//! order of calls is the order of validation.
 //!
+//! A failed commit is "not acknowledged", not "certainly absent": redb writes the commit before
+//! its fsync, so when fsync reports an error the data may still reach the disk, and a restart
+//! may show that batch, whole, with the revisions it would have had. After an I/O error redb
+//! refuses further writes; reopening the store recovers (this is etcd's "unknown outcome").
+
 //! # Guarantees
 //! - **Revisions:** one global counter, strictly increasing, dense: every successful write gets
 //!   its own revision and every revision belongs to exactly one event. A reopened store continues
@@ -54,17 +60,21 @@
 //!   fit the others, fails [`Store::open`] with an error naming the file, table and record.
 //!
 //! # On disk
-//! One redb file with three tables: `objects` (key → revision, JSON), `events` (revision → kind,
-//! key, JSON, previous revision and JSON), `meta` (format, last revision, history floor). The
-//! events table holds exactly the revisions after the history floor. Each event stores its
-//! previous state in full, which roughly triples the bytes written per update compared with the
-//! object alone; that buys exact snapshots and label-transition watches after a restart.
+//! One redb file with three tables: `objects` (key → revision, JSON of the current state),
+//! `events` (revision → kind, key, previous revision and JSON), `meta` (format, last revision,
+//! history floor). The events table holds exactly the revisions after the history floor and is
+//! an undo log: an event does not repeat its new state, which is either the key's current object
+//! or the previous state of the key's next event (always inside the history, a suffix of the
+//! log). [`Store::open`] rebuilds the history by walking it from the newest event back, and
+//! checks that it agrees with the objects table. So an update writes its JSON twice, a create or
+//! a delete once, and exact snapshots and label-transition watches still work after a restart.
 //!
 //! # Limits
 //! - Everything lives in memory: all current objects, plus the history (events share their
 //!   `Arc<Object>`s with the index, so the history costs about one object per event).
 //! - One writer thread: throughput is bounded by one core's validation + serialization and by the
-//!   fsync rate; reads scale with cores.
+//!   commit rate (redb rewrites a few B-tree pages per table per commit, then one fsync); reads
+//!   scale with cores. [`Store::stats`] counts commits, writes and commit time.
 //! - A dropped [`Store::write`] future does not cancel the write.
 //! - No multi-key transactions; no compaction of the redb file beyond redb's own page reuse.
 //! - [`Store::open`] reads and parses the whole file (and verifies its checksums when
@@ -83,6 +93,6 @@ pub use config::{HistoryLimits, StoreConfig};
 pub use error::{Error, WatchError, WriteError};
 pub use object::{Event, EventKind, Object};
 pub use state::{ListPage, ListRequest};
-pub use store::{Store, WriteOutcome};
+pub use store::{Store, StoreStats, WriteOutcome};
 pub use watch::{Filter, Watch};
 pub use writer::WriteOp;

@@ -2,9 +2,11 @@
 //!
 //! Tables:
 //! - `objects`: key → (revision, JSON) for every live object.
-//! - `events`: revision → (kind, key, JSON of the new state, previous (revision, JSON)), exactly
-//!   the revisions `history_floor + 1 ..= revision`, so every persisted event can be replayed and
-//!   undone for snapshots after a restart.
+//! - `events`: revision → (kind, key, previous (revision, JSON)), exactly the revisions
+//!   `history_floor + 1 ..= revision`: an undo log. Each event's new state is the key's current
+//!   object or the previous state of its next event, so loading walks the log from the newest
+//!   event back, and every persisted event can be replayed and undone after a restart. An update
+//!   writes its JSON twice (object, and as the next event's previous), a create or delete once.
 //! - `meta`: `format`, `revision`, `history_floor`.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -17,7 +19,10 @@ use redb::{
 
 use crate::{Error, Event, EventKind, Object, StoreConfig};
 
-type EventRecord<'a> = (u8, &'a str, &'a [u8], Option<(u64, &'a [u8])>);
+/// (kind, key, previous state as (revision, JSON)). The new state is not stored: it is the
+/// current object, or the previous state of the key's next event, which the history always
+/// holds because the history is a suffix of the log.
+type EventRecord<'a> = (u8, &'a str, Option<(u64, &'a [u8])>);
 
 const OBJECTS: TableDefinition<&str, (u64, &[u8])> = TableDefinition::new("objects");
 const EVENTS: TableDefinition<u64, EventRecord> = TableDefinition::new("events");
@@ -143,8 +148,9 @@ fn init(db: &Database, path: &str) -> Result<(), Error> {
     io!(path, "commit", txn.commit())
 }
 
-/// Replays the persisted events, sharing `Arc`s with the index and with each other where the
-/// states are the same, and checks they agree with the objects table.
+/// Rebuilds the history from the undo log, newest event first, sharing `Arc`s between the
+/// index, each event's object and the next event's previous state, and checks that the log
+/// agrees with the objects table.
 fn load_events(
     txn: &redb::ReadTransaction,
     path: &str,
@@ -153,14 +159,15 @@ fn load_events(
     revision: u64,
 ) -> Result<VecDeque<Arc<Event>>, Error> {
     let events = io!(path, "open table events", txn.open_table(EVENTS))?;
-    let mut history = VecDeque::new();
-    let mut latest: HashMap<String, Arc<Object>> = HashMap::new();
-    let mut expected = floor + 1;
-    for entry in io!(path, "read events", events.iter())? {
+    let mut newest_first = Vec::new();
+    // For each key seen so far (newer events): the state its oldest seen event says came before.
+    let mut before: HashMap<String, Option<Arc<Object>>> = HashMap::new();
+    let mut expected = revision;
+    for entry in io!(path, "read events", events.iter())?.rev() {
         let (rev, record) = io!(path, "read events", entry)?;
         let rev = rev.value();
         let record_name = rev.to_string();
-        if rev != expected {
+        if rev != expected || rev <= floor {
             return Err(corrupt(
                 path,
                 "events",
@@ -170,68 +177,93 @@ fn load_events(
                 ),
             ));
         }
-        expected += 1;
-        let (code, key, json, previous) = record.value();
+        expected -= 1;
+        let (code, key, previous) = record.value();
         let bad = |reason: String| corrupt(path, "events", &record_name, reason);
         let kind = EventKind::from_code(code).ok_or_else(|| bad(format!("unknown kind {code}")))?;
         if (kind == EventKind::Added) != previous.is_none() {
             return Err(bad(format!(
-                "{kind:?} event with previous state: {}",
-                previous.is_some()
+                "{kind:?} event {} a previous state",
+                if previous.is_some() {
+                    "with"
+                } else {
+                    "without"
+                }
             )));
         }
         let previous = match previous {
             None => None,
-            Some((prev_rev, prev_json)) => Some(match latest.get(key) {
-                Some(o) if o.revision == prev_rev => o.clone(),
-                _ => Arc::new(Object::decode(key, prev_rev, prev_json).map_err(&bad)?),
-            }),
+            Some((prev_rev, json)) if prev_rev < rev => {
+                Some(Arc::new(Object::decode(key, prev_rev, json).map_err(&bad)?))
+            }
+            Some((prev_rev, _)) => {
+                return Err(bad(format!(
+                    "previous state at a later revision {prev_rev}"
+                )));
+            }
         };
-        let object = match index.get(key) {
-            Some(o) if o.revision == rev => o.clone(),
-            _ => Arc::new(Object::decode(key, rev, json).map_err(&bad)?),
+        let object = match (kind, before.remove(key)) {
+            (EventKind::Deleted, later) => {
+                let present = match &later {
+                    Some(later) => later.is_some(),
+                    None => index.contains_key(key),
+                };
+                if present {
+                    return Err(bad(format!("{key} deleted here but present afterwards")));
+                }
+                let last = previous
+                    .as_ref()
+                    .ok_or_else(|| bad("no previous state".into()))?;
+                Arc::new(last.restamped(rev).map_err(&bad)?)
+            }
+            (_, None) => match index.get(key) {
+                Some(current) if current.revision == rev => current.clone(),
+                current => {
+                    return Err(bad(format!(
+                        "{key} is the newest event of its key, but the object is at {:?}",
+                        current.map(|o| o.revision)
+                    )));
+                }
+            },
+            (_, Some(Some(state))) if state.revision == rev => state,
+            (_, Some(later)) => {
+                return Err(bad(format!(
+                    "the next event of {key} starts from revision {:?}",
+                    later.map(|o| o.revision)
+                )));
+            }
         };
-        latest.insert(key.to_owned(), object.clone());
-        history.push_back(Arc::new(Event {
+        before.insert(key.to_owned(), previous.clone());
+        newest_first.push(Arc::new(Event {
             kind,
             revision: rev,
             object,
             previous,
         }));
     }
-    if expected != revision + 1 {
+    if expected != floor {
         return Err(corrupt(
             path,
             "events",
             &expected.to_string(),
             format!(
-                "missing: history ends at {} but the last revision is {revision}",
-                expected - 1
+                "missing: the history should reach back to revision {}",
+                floor + 1
             ),
         ));
     }
-    // The newest event of each key must agree with the objects table.
-    for event in history.iter().rev() {
-        let key = event.key();
-        if latest.remove(key).is_none() {
-            continue;
-        }
-        let current = index.get(key).map(|o| o.revision);
-        let expected = (event.kind != EventKind::Deleted).then_some(event.revision);
-        if current != expected {
+    // Objects changed after the floor must have their event.
+    for (key, object) in index {
+        if object.revision > floor && !before.contains_key(key) {
             return Err(corrupt(
                 path,
                 "objects",
                 key,
-                format!(
-                    "object is at revision {current:?} but its last event says {expected:?} \
-                     (event {})",
-                    event.revision
-                ),
+                format!("revision {} has no event in the history", object.revision),
             ));
         }
     }
-    Ok(history)
+    Ok(newest_first.into_iter().rev().collect())
 }
 
 fn corrupt(path: &str, table: &'static str, record: &str, reason: String) -> Error {
@@ -277,12 +309,7 @@ pub(crate) fn commit(
                 }
             }
             let previous = event.previous.as_ref().map(|p| (p.revision, &p.json[..]));
-            let record = (
-                event.kind.code(),
-                object.key.as_str(),
-                &object.json[..],
-                previous,
-            );
+            let record = (event.kind.code(), object.key.as_str(), previous);
             io!(
                 path,
                 "write event",
@@ -381,7 +408,7 @@ mod tests {
             txn.open_table(EVENTS).unwrap().remove(1).unwrap();
         });
         assert!(
-            matches!(&e, Error::Corrupt { table: "events", record, .. } if record == "2"),
+            matches!(&e, Error::Corrupt { table: "events", record, .. } if record == "1"),
             "{e}"
         );
     }
@@ -390,25 +417,17 @@ mod tests {
     fn unknown_event_kind_and_disagreeing_object_are_reported() {
         let e = corrupt_one(|txn| {
             let mut t = txn.open_table(EVENTS).unwrap();
-            let json =
-                serde_json::to_vec(&serde_json::json!({"metadata": {"resourceVersion": "1"}}))
-                    .unwrap();
-            t.insert(1, (9, "g/r/a", &json[..], None)).unwrap();
+            t.insert(1, (9, "g/r/a", None)).unwrap();
         });
         assert!(e.to_string().contains("unknown kind 9"), "{e}");
         let e = corrupt_one(|txn| {
             txn.open_table(OBJECTS).unwrap().remove("g/r/a").unwrap();
         });
         assert!(
-            matches!(
-                &e,
-                Error::Corrupt {
-                    table: "objects",
-                    ..
-                }
-            ),
+            matches!(&e, Error::Corrupt { table: "events", record, .. } if record == "2"),
             "{e}"
         );
+        assert!(e.to_string().contains("object is at None"), "{e}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use parking_lot::RwLock;
@@ -17,6 +18,25 @@ pub(crate) struct Shared {
     pub(crate) state: RwLock<State>,
     /// The file, or "(in memory)", for error messages.
     pub(crate) path: String,
+    /// Successful group commits and the writes they carried, since open.
+    pub(crate) commits: AtomicU64,
+    pub(crate) committed_writes: AtomicU64,
+    pub(crate) commit_nanos: AtomicU64,
+}
+
+/// Counters for metrics and benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreStats {
+    pub revision: u64,
+    pub objects: usize,
+    pub history_events: usize,
+    pub oldest_revision: u64,
+    /// Successful group commits since open (one fsync each).
+    pub commits: u64,
+    /// Writes those commits carried; `committed_writes / commits` is the mean batch size.
+    pub committed_writes: u64,
+    /// Time spent in redb commits (writing pages and the fsync), summed.
+    pub commit_time: std::time::Duration,
 }
 
 /// The object store. Cheap to clone; all clones are the same store.
@@ -81,6 +101,9 @@ impl Store {
         let shared = Arc::new(Shared {
             state: RwLock::new(state),
             path: path.clone(),
+            commits: AtomicU64::new(0),
+            committed_writes: AtomicU64::new(0),
+            commit_nanos: AtomicU64::new(0),
         });
         let (queue, requests) = mpsc::channel();
         let writer = Writer {
@@ -106,6 +129,22 @@ impl Store {
     /// The oldest revision a watch or a past-revision list can start from.
     pub fn oldest_revision(&self) -> u64 {
         self.inner.shared.state.read().floor
+    }
+
+    pub fn stats(&self) -> StoreStats {
+        let shared = &self.inner.shared;
+        let state = shared.state.read();
+        StoreStats {
+            revision: state.revision,
+            objects: state.index.len(),
+            history_events: state.history.len(),
+            oldest_revision: state.floor,
+            commits: shared.commits.load(Ordering::Relaxed),
+            committed_writes: shared.committed_writes.load(Ordering::Relaxed),
+            commit_time: std::time::Duration::from_nanos(
+                shared.commit_nanos.load(Ordering::Relaxed),
+            ),
+        }
     }
 
     /// The current state of `key`, from memory.

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 
 use redb::Database;
@@ -109,10 +110,18 @@ impl Writer {
             return answer(planned);
         };
         let new_floor = old_floor.max(last.saturating_sub(self.max_events as u64));
+        let started = std::time::Instant::now();
         let committed = persist::commit(&self.db, &self.shared.path, &events, old_floor, new_floor);
+        let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         match committed {
             Ok(()) => {
-                self.shared.state.write().publish(events, self.max_events);
+                let shared = &self.shared;
+                shared.commits.fetch_add(1, Ordering::Relaxed);
+                shared
+                    .committed_writes
+                    .fetch_add(events.len() as u64, Ordering::Relaxed);
+                shared.commit_nanos.fetch_add(took, Ordering::Relaxed);
+                shared.state.write().publish(events, self.max_events);
                 answer(planned);
             }
             Err(error) => {
@@ -312,6 +321,8 @@ mod tests {
         }
     }
 
+    // The held guard blocks the writer's OS thread inside fsync, on purpose.
+    #[allow(clippy::await_holding_lock)]
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn failed_commit_fails_the_whole_batch_and_consumes_no_revision() {
         let disk = FaultyDisk::default();

@@ -3,6 +3,10 @@
 //! mid-stream, reopens the file, and checks every acknowledged write is there with its revision.
 //! Twice on the same file, so the second round also starts from a crash-recovered file.
 
+// Test code: a panic is a failed assertion with a backtrace (clippy.toml allows this only
+// inside #[test] functions, not in their helpers).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -3,6 +3,10 @@
 //! overlap; then every list, snapshot and watch the store can serve is compared with the model,
 //! and again after a restart for file-backed cases.
 
+// Test code: a panic is a failed assertion with a backtrace (clippy.toml allows this only
+// inside #[test] functions, not in their helpers).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -14,7 +14,7 @@ pub fn object(name: &str, data: u64) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": name, "labels": {"parity": if data % 2 == 0 { "even" } else { "odd" }}},
+        "metadata": {"name": name, "labels": {"parity": if data.is_multiple_of(2) { "even" } else { "odd" }}},
         "data": {"n": data.to_string()},
     })
 }
