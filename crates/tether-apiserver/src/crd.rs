@@ -1,7 +1,10 @@
 //! CustomResourceDefinitions: validation, the resources an established CRD serves, and the
 //! status the CRD controller writes.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
+use tether_schema::ObjectSchema;
 
 use crate::object;
 use crate::registry::{Origin, PrinterColumn, Resource, ScaleSpec};
@@ -117,6 +120,15 @@ pub fn validate(crd: &Value) -> Vec<Cause> {
             ));
         }
         seen.push(vname);
+        if let Err(err) =
+            tether_schema::openapi_v3_schema(v.pointer("/schema/openAPIV3Schema"), vname)
+        {
+            causes.push(Cause::new(
+                "FieldValueInvalid",
+                format!("spec.versions[{i}].schema.openAPIV3Schema"),
+                format!("Invalid value: {err}"),
+            ));
+        }
         if v.pointer("/schema/openAPIV3Schema").is_none() {
             causes.push(Cause::new(
                 "FieldValueRequired",
@@ -210,10 +222,23 @@ pub fn resources(crd: &Value) -> Vec<Resource> {
             origin: Origin::Custom {
                 crd: object::name(crd).to_owned(),
                 printer_columns: printer_columns(v),
-                schema: v.pointer("/schema/openAPIV3Schema").cloned(),
+                schema: Arc::new(compile_schema(v)),
             },
         })
         .collect()
+}
+
+/// The version's schema for typing objects. One that does not convert (validation reports why
+/// on the CRD) types objects as deduced, so they are still stored and served.
+fn compile_schema(version: &Value) -> ObjectSchema {
+    let name = str_at(version, "/name");
+    tether_schema::openapi_v3_schema(version.pointer("/schema/openAPIV3Schema"), name)
+        .or_else(|_| tether_schema::openapi_v3_schema(None, name))
+        .unwrap_or_else(|_| {
+            let schema = tether_schema::Schema::deduced();
+            let root = schema.deduced_type();
+            ObjectSchema { schema, root }
+        })
 }
 
 fn printer_columns(version: &Value) -> Vec<PrinterColumn> {

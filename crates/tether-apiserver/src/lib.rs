@@ -35,7 +35,7 @@ pub mod controllers;
 pub mod core;
 mod crd;
 pub mod discovery;
-mod fieldmanager;
+pub mod fieldmanager;
 pub mod http;
 mod kubeconfig;
 pub mod object;

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use serde_json::Value;
 use tether_schema::builtin_resources;
 
 use crate::status::Qualified;
@@ -31,20 +30,26 @@ pub struct PrinterColumn {
     pub json_path: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Origin {
     Builtin,
     /// Served because the named CRD is established.
     Custom {
         crd: String,
         printer_columns: Vec<PrinterColumn>,
-        /// The version's `openAPIV3Schema`, if any.
-        schema: Option<Value>,
+        /// The version's structural schema, compiled for typing and pruning.
+        schema: Arc<tether_schema::ObjectSchema>,
     },
 }
 
+impl Origin {
+    pub fn is_builtin(&self) -> bool {
+        matches!(self, Origin::Builtin)
+    }
+}
+
 /// One served group/version/resource.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Resource {
     pub group: String,
     pub version: String,

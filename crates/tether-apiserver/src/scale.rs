@@ -62,7 +62,7 @@ pub fn scale_of(r: &Resource, spec: &ScaleSpec, object: &Value) -> Value {
         .unwrap_or(0);
     let selector = match &spec.label_selector_path {
         // Built-in workloads keep a structured selector in spec.selector.
-        _ if r.origin == crate::registry::Origin::Builtin => object
+        _ if r.origin.is_builtin() => object
             .pointer("/spec/selector")
             .map(selector_string)
             .unwrap_or_default(),
@@ -170,7 +170,7 @@ pub async fn handle(
         dry_run: query.dry_run()?,
         field_manager: query.get("fieldManager").map(str::to_owned),
         user_agent: None,
-        force: false,
+        ..Default::default()
     };
     let (updated, _) = core
         .patch(r, namespace, name, None, PatchBody::Merge(patch), &opts)

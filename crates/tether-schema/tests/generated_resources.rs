@@ -127,12 +127,14 @@ fn version_number(version: &str) -> u32 {
     version[1..].parse().unwrap_or(0)
 }
 
+type Gvk = (String, String, String);
+
 #[derive(Default)]
 struct Collected {
-    kind: Option<(String, String, String)>,
+    kind: Option<Gvk>,
     namespaced: bool,
     verbs: Vec<String>,
-    subresources: BTreeMap<String, ((String, String, String), Vec<String>)>,
+    subresources: BTreeMap<String, (Gvk, Vec<String>)>,
     order: usize,
 }
 
@@ -149,7 +151,7 @@ fn verb_of(method: &str, action: &str) -> Option<&'static str> {
     })
 }
 
-fn gvk_of(op: &Value) -> Option<(String, String, String)> {
+fn gvk_of(op: &Value) -> Option<Gvk> {
     let gvk = op.get("x-kubernetes-group-version-kind")?;
     Some((
         gvk.get("group")?.as_str()?.to_owned(),

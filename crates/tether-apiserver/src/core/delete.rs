@@ -139,14 +139,14 @@ impl Core {
                 ));
             }
             let mut finalizers = object::finalizers(cur);
-            let is_crd = r.origin == Origin::Builtin
+            let is_crd = r.origin.is_builtin()
                 && r.group == "apiextensions.k8s.io"
                 && r.resource == "customresourcedefinitions";
             if is_crd && !finalizers.iter().any(|f| f == CRD_CLEANUP_FINALIZER) {
                 finalizers.push(CRD_CLEANUP_FINALIZER.to_owned());
             }
             let is_namespace =
-                r.origin == Origin::Builtin && r.group.is_empty() && r.resource == "namespaces";
+                r.origin.is_builtin() && r.group.is_empty() && r.resource == "namespaces";
             let spec_finalizers = is_namespace
                 && cur
                     .pointer("/spec/finalizers")

@@ -5,12 +5,12 @@
 use serde_json::{Value, json};
 
 use crate::object;
-use crate::registry::{Origin, Resource};
+use crate::registry::Resource;
 use crate::status::{ApiError, Cause};
 use crate::validation;
 
 fn is(r: &Resource, group: &str, resource: &str) -> bool {
-    r.group == group && r.resource == resource && r.origin == Origin::Builtin
+    r.group == group && r.resource == resource && r.origin.is_builtin()
 }
 
 /// Fields a create sets whatever the client sent.

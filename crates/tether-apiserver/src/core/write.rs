@@ -13,6 +13,7 @@ use serde_json::Value;
 use tether_store::{Object, WriteError, WriteOp};
 
 use super::{Core, Output, present, store_write_error, strategy};
+use crate::fieldmanager::{FieldValidation, Warnings};
 use crate::object;
 use crate::registry::Resource;
 use crate::status::{ApiError, Cause};
@@ -29,6 +30,10 @@ pub struct WriteOptions {
     pub user_agent: Option<String>,
     /// `?force=` (apply only).
     pub force: bool,
+    /// `?fieldValidation=`.
+    pub field_validation: FieldValidation,
+    /// Collects `Warning` headers for the response.
+    pub warnings: Warnings,
 }
 
 impl WriteOptions {
@@ -188,7 +193,9 @@ impl Core {
         opts: &WriteOptions,
     ) -> Result<Output, ApiError> {
         let manager = opts.manager()?;
-        let object = check_type(r, body)?;
+        let mut object = check_type(r, body)?;
+        self.fields
+            .check_unknown(r, &mut object, opts.field_validation, &opts.warnings)?;
         if object::resource_version(&object).is_some() {
             return Err(ApiError::bad_request(
                 "resourceVersion should not be set on objects to be created",
@@ -269,7 +276,9 @@ impl Core {
         opts: &WriteOptions,
     ) -> Result<Output, ApiError> {
         let manager = opts.manager()?;
-        let body = check_type(r, body)?;
+        let mut body = check_type(r, body)?;
+        self.fields
+            .check_unknown(r, &mut body, opts.field_validation, &opts.warnings)?;
         check_name(&body, name)?;
         let pinned = pinned_revision(&body)?;
         self.guaranteed_update(
@@ -310,7 +319,9 @@ impl Core {
                     "Required value: is required for apply patch",
                 )));
             }
-            let config = check_type(r, config.clone())?;
+            let mut config = check_type(r, config.clone())?;
+            self.fields
+                .check_unknown(r, &mut config, opts.field_validation, &opts.warnings)?;
             check_name(&config, name)?;
             let existing = self.store.get(&r.key(namespace, name));
             if existing.is_none() {

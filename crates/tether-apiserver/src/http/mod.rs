@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::core::{
     Core, DeleteOptions, DeleteOutcome, ListOptions, PatchBody, RvMatch, WatchOptions, WriteOptions,
 };
+use crate::fieldmanager::{FieldValidation, Warnings};
 use crate::registry::Resource;
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::{ApiError, success_status};
@@ -227,6 +228,8 @@ async fn resource(
             field_manager: query.get("fieldManager").map(str::to_owned),
             user_agent: header_str(request, header::USER_AGENT).map(str::to_owned),
             force: query.flag("force")?,
+            field_validation: FieldValidation::parse(query.get("fieldValidation"))?,
+            warnings: Warnings::default(),
         })
     };
     let name = req.name.clone().unwrap_or_default();
@@ -287,7 +290,10 @@ async fn resource(
             let opts = write_opts(&query, &request)?;
             let body = read_object(request).await?;
             let updated = core.update(&r, namespace, &name, sub, body, &opts).await?;
-            Ok(respond::object(StatusCode::OK, &r, &updated, negotiated))
+            Ok(with_warnings(
+                respond::object(StatusCode::OK, &r, &updated, negotiated),
+                &opts.warnings,
+            ))
         }
         Verb::Patch => {
             let opts = write_opts(&query, &request)?;
@@ -349,6 +355,20 @@ async fn resource(
             Ok(respond::json_value(StatusCode::OK, &success_status(None)))
         }
     }
+}
+
+/// Adds a `Warning: 299 - "..."` header per warning, as kube-apiserver reports them.
+fn with_warnings(mut response: Response, warnings: &Warnings) -> Response {
+    for warning in warnings.take() {
+        let text = format!(
+            "299 - {}",
+            serde_json::to_string(&warning).unwrap_or_default()
+        );
+        if let Ok(value) = http::HeaderValue::from_str(&text) {
+            response.headers_mut().append(header::WARNING, value);
+        }
+    }
+    response
 }
 
 fn rv_match(query: &Query) -> Result<Option<RvMatch>, ApiError> {
