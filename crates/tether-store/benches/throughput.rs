@@ -129,11 +129,15 @@ async fn write_run(writers: u64, secs: u64, durable: bool) {
     store.close().await.unwrap();
 }
 
-/// `watchers` watchers of everything; `writers` durable writers make `events` updates; the
-/// clock stops when the last watcher has received the last event.
-async fn fanout_run(watchers: usize, writers: u64, events: u64) {
+/// `watchers` watchers of everything; `writers` writers make `events` updates; the clock stops
+/// when the last watcher has received the last event.
+async fn fanout_run(watchers: usize, writers: u64, events: u64, durable: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(StoreConfig::at(dir.path().join("bench.redb"))).unwrap();
+    let config = StoreConfig {
+        path: durable.then(|| dir.path().join("bench.redb")),
+        ..StoreConfig::in_memory()
+    };
+    let store = Store::open(config).unwrap();
     preload(&store, writers).await;
     let start = store.revision();
     let end = start + events;
@@ -188,7 +192,8 @@ async fn fanout_run(watchers: usize, writers: u64, events: u64) {
     }
     let elapsed = started.elapsed();
     println!(
-        "fan-out  {watchers} watchers, {writers} durable writers: {events} events written in {:.2} s ({:.0} writes/s), all delivered after {:.2} s: {:.0} deliveries/s ({:.0} MiB/s of JSON)",
+        "fan-out {watchers} watchers, {writers} {} writers: {events} events written in {:.2} s ({:.0} writes/s), all delivered after {:.2} s: {:.0} deliveries/s ({:.0} MiB/s of JSON)",
+        if durable { "durable" } else { "in-memory" },
         written.as_secs_f64(),
         events as f64 / written.as_secs_f64(),
         elapsed.as_secs_f64(),
@@ -217,6 +222,7 @@ fn main() {
         }
         write_run(16, secs, false).await;
         let events = if quick { 2_000 } else { 20_000 };
-        fanout_run(100, 16, events).await;
+        fanout_run(100, 16, events, true).await;
+        fanout_run(100, 16, events * 2, false).await;
     });
 }

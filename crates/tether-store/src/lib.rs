@@ -32,7 +32,7 @@
 //! its fsync, so when fsync reports an error the data may still reach the disk, and a restart
 //! may show that batch, whole, with the revisions it would have had. After an I/O error redb
 //! refuses further writes; reopening the store recovers (this is etcd's "unknown outcome").
-
+//!
 //! # Guarantees
 //! - **Revisions:** one global counter, strictly increasing, dense: every successful write gets
 //!   its own revision and every revision belongs to exactly one event. A reopened store continues
@@ -48,8 +48,11 @@
 //!   the [`Filter`], from the history then live, in revision order, without gap or duplicate: the
 //!   history is copied and the live channel subscribed under one read lock, while events are
 //!   published under the write lock. A watcher more than [`StoreConfig::watch_buffer`] events
-//!   behind gets a terminal [`WatchError::Lagged`], never a silent gap. A revision older than
-//!   the history gives [`Error::Expired`] (HTTP 410 for the API server).
+//!   behind gets a terminal [`WatchError::Lagged`], never a silent gap; it names the last
+//!   revision processed, from which a new watch resumes while the history has it. A revision
+//!   older than the history gives [`Error::Expired`] (HTTP 410 for the API server), whose
+//!   `oldest` is the oldest revision a watch can start after; one past [`Store::revision`] gives
+//!   [`Error::FutureRevision`]. [`Watch::last_revision`] is what a BOOKMARK carries.
 //! - **Snapshots:** [`ListRequest::at_revision`] shows the state as of a past revision, rebuilt
 //!   from the current index by undoing the newer events with their `previous` states. Any
 //!   revision from [`Store::oldest_revision`] to [`Store::revision`] works, also after a restart,
@@ -73,8 +76,10 @@
 //! - Everything lives in memory: all current objects, plus the history (events share their
 //!   `Arc<Object>`s with the index, so the history costs about one object per event).
 //! - One writer thread: throughput is bounded by one core's validation + serialization and by the
-//!   commit rate (redb rewrites a few B-tree pages per table per commit, then one fsync); reads
-//!   scale with cores. [`Store::stats`] counts commits, writes and commit time.
+//!   commit rate. A redb commit copies the touched B-tree paths (about 25-35 pages of 4 KiB for
+//!   a one-write commit here) and fsyncs once, so batches amortize a fixed cost of about 1 ms on
+//!   this machine's disk. Reads scale with cores. [`Store::stats`] counts commits, writes and
+//!   commit time.
 //! - A dropped [`Store::write`] future does not cancel the write.
 //! - No multi-key transactions; no compaction of the redb file beyond redb's own page reuse.
 //! - [`Store::open`] reads and parses the whole file (and verifies its checksums when
