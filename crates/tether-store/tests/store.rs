@@ -575,3 +575,15 @@ async fn watches_end_when_the_last_handle_is_dropped() {
     let end = tokio::time::timeout(Duration::from_secs(10), watch.next()).await;
     assert!(matches!(end, Ok(None)), "{end:?}");
 }
+
+#[test]
+fn handles_move_across_tasks_and_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send + 'static>(_: &T) {}
+    send_sync::<Store>();
+    send_sync::<tether_store::Event>();
+    send_sync::<Filter>();
+    let store = memory();
+    send(&store.watch(0, Filter::all()).unwrap());
+    send(&store.write(create("k", 0)));
+}
