@@ -64,6 +64,9 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub(crate) fn run(self, queue: Receiver<Request>) {
+        // However the thread ends (even by a panic, which would be a bug), watches must end
+        // rather than wait forever for events that will never come.
+        let end_watches = EndWatches(self.shared.clone());
         let mut batch: Vec<(WriteOp, Reply)> = Vec::new();
         let mut close = None;
         while close.is_none() {
@@ -93,7 +96,7 @@ impl Writer {
             path: shared.path.clone(),
             source,
         });
-        shared.state.write().live = None;
+        drop(end_watches);
         if let Some(reply) = close {
             let _ = reply.send(closed);
         }
@@ -171,6 +174,14 @@ impl Writer {
             planned.push((reply, result.map(Arc::new)));
         }
         (planned, state.floor, state.revision)
+    }
+}
+
+struct EndWatches(Arc<Shared>);
+
+impl Drop for EndWatches {
+    fn drop(&mut self) {
+        self.0.state.write().live = None;
     }
 }
 
