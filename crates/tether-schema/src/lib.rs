@@ -24,6 +24,12 @@
 //!   unknown-field checks of `fieldValidation` ([`unknown_fields`], [`prune_unknown_fields`]).
 //! - **Server-side apply** ([`Updater`]): ownership by managers ([`ManagedFields`]), conflicts,
 //!   and the removal of fields an applier stopped applying.
+//! - **Strategic merge patch** ([`strategic_merge_patch`], [`create_two_way_merge_patch`],
+//!   [`create_three_way_merge_patch`]): apimachinery's `strategicpatch` with every directive,
+//!   driven by a [`LookupPatchMeta`] handle on the built-in types ([`SchemaPatchMeta`]), an
+//!   OpenAPI v2/v3 document ([`OpenApiV2Schemas`], [`OpenApiV3Schemas`]), Go struct tags
+//!   ([`GoStructSchemas`]) or no schema at all ([`JsonMergePatchMeta`]); see the module
+//!   `strategic` for the directives and guarantees (all of `shared/conformance/smp` passes).
 //!
 //! # An apply, step by step
 //!
@@ -108,6 +114,7 @@ mod merge;
 pub mod openapi;
 mod resources;
 mod schema;
+mod strategic;
 mod typed;
 mod value;
 
@@ -126,6 +133,13 @@ pub use schema::{
     Atom, AtomDef, ElementRelationship, FieldDef, ListDef, ListType, MapDef, MapType, Scalar,
     Schema, SchemaDef, SchemaError, StructField, TypeDef, TypeId, TypeRefDef, UNTYPED_ATOMIC,
     UNTYPED_DEDUCED,
+};
+pub use strategic::{
+    GoStructError, GoStructPatchMeta, GoStructSchemas, JsonMergePatchMeta, LookupError,
+    LookupPatchMeta, OpenApiDocumentError, OpenApiV2PatchMeta, OpenApiV2Schemas,
+    OpenApiV3PatchMeta, OpenApiV3Schemas, PatchMeta, SchemaPatchMeta, SmpError, SmpErrorKind,
+    create_three_way_merge_patch, create_two_way_merge_patch, merging_maps_have_conflicts,
+    sort_merge_lists, strategic_merge_patch, strategic_merge_patch_json,
 };
 pub use typed::{
     Comparison, TypedValue, ValidationError, ValidationErrors, ValidationOptions,

@@ -1,0 +1,514 @@
+//! Applying a strategic merge patch (apimachinery's `mergeMap` and friends).
+//!
+//! The same merge also combines the two halves of a three-way patch; [`MergeOptions`] says
+//! which: the server applies parallel lists (`$deleteFromPrimitiveList`, `$setElementOrder`,
+//! `$retainKeys`) and drops `null`s that delete nothing, while combining patches keeps both.
+
+use serde_json::{Map, Value};
+
+use super::error::{At, GO_SLICE, Loc, SmpError, SmpErrorKind};
+use super::gofmt::{GoKind, deduplicate_scalars, go_kind, go_v};
+use super::list::{
+    DELETE_PREFIX, DIRECTIVE, RETAIN_KEYS, SET_ORDER_PREFIX, extract_key, find_map,
+    is_delete_directive, merge_key_value_equal, normalize_element_order, order_of, partition_maps,
+    partition_primitives, slice_element_type,
+};
+use super::meta::{LookupPatchMeta, split_strategy};
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MergeOptions {
+    /// Apply `$deleteFromPrimitiveList`, `$setElementOrder` and `$retainKeys` (server side);
+    /// otherwise carry them over (combining two patches).
+    pub(crate) merge_parallel_list: bool,
+    /// A `null` for a field the original lacks is dropped rather than kept.
+    pub(crate) ignore_unmatched_nulls: bool,
+}
+
+pub(crate) const APPLY: MergeOptions = MergeOptions {
+    merge_parallel_list: true,
+    ignore_unmatched_nulls: true,
+};
+
+pub(crate) fn strategy_of<'a>(raw: &'a str, loc: &Loc<'_>) -> Result<&'a str, SmpError> {
+    split_strategy(raw)
+        .map(|(_, s)| s)
+        .map_err(SmpErrorKind::UnexpectedPatchStrategy)
+        .at(loc)
+}
+
+/// `mergeMap`: merges `patch` into `original`.
+pub(crate) fn merge_map<M: LookupPatchMeta>(
+    mut original: Map<String, Value>,
+    mut patch: Map<String, Value>,
+    meta: &M,
+    opts: MergeOptions,
+    loc: &Loc<'_>,
+) -> Result<Map<String, Value>, SmpError> {
+    if let Some(directive) = patch.get(DIRECTIVE) {
+        let directive = directive.clone();
+        return handle_directive(&directive, patch).at(loc);
+    }
+    apply_retain_keys(&mut original, &mut patch, opts).at(loc)?;
+    merge_ordered_lists(&mut original, &mut patch, meta, opts, loc)?;
+
+    for (k, patch_v) in patch {
+        let (key, is_delete_list) = if k.starts_with(DELETE_PREFIX) {
+            if !opts.merge_parallel_list {
+                original.insert(k, patch_v);
+                continue;
+            }
+            (extract_key(&k, DELETE_PREFIX).at(&loc.field(&k))?, true)
+        } else {
+            (k, false)
+        };
+        let floc = loc.field(&key);
+
+        // null deletes; whether an unmatched null survives depends on the options.
+        if patch_v.is_null() {
+            original.shift_remove(&key);
+            if opts.ignore_unmatched_nulls {
+                continue;
+            }
+        }
+        let same_kind = original
+            .get(&key)
+            .map(|orig| go_kind(orig) == go_kind(&patch_v));
+        match same_kind {
+            Some(true) => {}
+            found => {
+                // Absent from the original, or of another type: the patch value replaces it.
+                if !is_delete_list {
+                    let mut v = patch_v;
+                    if opts.ignore_unmatched_nulls {
+                        discard_nulls(&mut v);
+                    }
+                    match remove_directives(v) {
+                        Some(v) => {
+                            original.insert(key, v);
+                        }
+                        None if found.is_some() => {
+                            original.shift_remove(&key);
+                        }
+                        None => {}
+                    }
+                }
+                continue;
+            }
+        }
+        let Some(slot) = original.get_mut(&key) else {
+            continue;
+        };
+        match (std::mem::take(slot), patch_v) {
+            (Value::Object(o), Value::Object(p)) => {
+                let (sub, field) = meta.lookup_struct(&key).at(&floc)?;
+                let strategy = strategy_of(field.strategy(), &floc)?;
+                *slot = Value::Object(if strategy == "replace" {
+                    p
+                } else {
+                    merge_map(o, p, &sub, opts, &floc)?
+                });
+            }
+            (Value::Array(o), Value::Array(p)) => {
+                let (sub, field) = meta.lookup_slice(&key).at(&floc)?;
+                let strategy = strategy_of(field.strategy(), &floc)?;
+                *slot = Value::Array(merge_slice_handler(
+                    o,
+                    p,
+                    &sub,
+                    strategy,
+                    field.merge_key(),
+                    is_delete_list,
+                    opts,
+                    &floc,
+                )?);
+            }
+            (_, scalar) => *slot = scalar,
+        }
+    }
+    Ok(original)
+}
+
+/// `handleDirectiveInMergeMap`: `$patch: replace` keeps the patch alone, `$patch: delete`
+/// empties the map.
+fn handle_directive(
+    directive: &Value,
+    mut patch: Map<String, Value>,
+) -> Result<Map<String, Value>, SmpErrorKind> {
+    match directive.as_str() {
+        Some("replace") => {
+            patch.shift_remove(DIRECTIVE);
+            Ok(patch)
+        }
+        Some("delete") => Ok(Map::new()),
+        _ => Err(SmpErrorKind::BadPatchType {
+            directive: go_s(directive),
+            map: go_v(&Value::Object(patch)),
+        }),
+    }
+}
+
+/// Go's `%s` of a value that should have been a string.
+pub(crate) fn go_s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => format!("%!s({}={})", super::gofmt::go_type(other), go_v(other)),
+    }
+}
+
+/// `applyRetainKeysDirective`.
+fn apply_retain_keys(
+    original: &mut Map<String, Value>,
+    patch: &mut Map<String, Value>,
+    opts: MergeOptions,
+) -> Result<(), SmpErrorKind> {
+    let Some(retain) = patch.shift_remove(RETAIN_KEYS) else {
+        return Ok(());
+    };
+    if !opts.merge_parallel_list {
+        // Combining patches: both halves must agree.
+        match original.get(RETAIN_KEYS) {
+            Some(existing) if *existing != retain => {
+                return Err(SmpErrorKind::RetainKeysMismatch {
+                    original: go_v(existing),
+                    patch: go_v(&retain),
+                });
+            }
+            Some(_) => {}
+            None => {
+                original.insert(RETAIN_KEYS.to_owned(), retain);
+            }
+        }
+        return Ok(());
+    }
+    let Value::Array(keep) = retain else {
+        return Err(SmpErrorKind::BadPatchFormatForRetainKeys);
+    };
+    let kept = |k: &str| keep.iter().any(|v| v.as_str() == Some(k));
+    for (k, v) in patch.iter() {
+        if v.is_null() || k.starts_with(DELETE_PREFIX) || k.starts_with(SET_ORDER_PREFIX) {
+            continue;
+        }
+        if !kept(k) {
+            return Err(SmpErrorKind::BadPatchFormatForRetainKeys);
+        }
+    }
+    original.retain(|k, _| kept(k));
+    Ok(())
+}
+
+/// `mergePatchIntoOriginal`: merges each list that has a `$setElementOrder` directive and puts
+/// its items in that order.
+fn merge_ordered_lists<M: LookupPatchMeta>(
+    original: &mut Map<String, Value>,
+    patch: &mut Map<String, Value>,
+    meta: &M,
+    opts: MergeOptions,
+    loc: &Loc<'_>,
+) -> Result<(), SmpError> {
+    let keys: Vec<String> = patch
+        .keys()
+        .filter(|k| k.starts_with(SET_ORDER_PREFIX))
+        .cloned()
+        .collect();
+    for key in keys {
+        let kloc = loc.field(&key);
+        let Some(order_v) = patch.shift_remove(&key) else {
+            continue;
+        };
+        if !opts.merge_parallel_list {
+            match original.get(&key) {
+                Some(existing) if *existing != order_v => {
+                    return Err(kloc.err(SmpErrorKind::BadPatchFormatForSetElementOrderList));
+                }
+                Some(_) => {}
+                None => {
+                    original.insert(key.clone(), order_v.clone());
+                }
+            }
+        }
+        let Value::Array(order) = order_v else {
+            return Err(kloc.err(SmpErrorKind::bad_arg_type(GO_SLICE, &order_v)));
+        };
+        let field = extract_key(&key, SET_ORDER_PREFIX).at(&kloc)?;
+        let floc = loc.field(&field);
+        let original_list = match original.get(&field) {
+            None => None,
+            Some(Value::Array(a)) => Some(a),
+            Some(other) => return Err(floc.err(SmpErrorKind::bad_arg_type(GO_SLICE, other))),
+        };
+        let patch_list = match patch.get(&field) {
+            None => None,
+            Some(Value::Array(a)) => Some(a),
+            Some(other) => return Err(floc.err(SmpErrorKind::bad_arg_type(GO_SLICE, other))),
+        };
+        let (sub, field_meta) = meta.lookup_slice(&field).at(&floc)?;
+        let strategy = strategy_of(field_meta.strategy(), &floc)?;
+        let merge_key = field_meta.merge_key();
+        validate_patch_with_order(patch_list.map_or(&[][..], |p| p), &order, merge_key)
+            .at(&floc)?;
+        let kind = slice_element_type(&[
+            original_list.map_or(&[][..], |l| l),
+            patch_list.map_or(&[][..], |l| l),
+        ]);
+        let server_order = original_list.map_or_else(Vec::new, |l| {
+            order_of(l, merge_key, *kind.as_ref().unwrap_or(&GoKind::Nil))
+        });
+
+        let original_list = match original.get_mut(&field) {
+            Some(Value::Array(a)) => Some(std::mem::take(a)),
+            _ => None,
+        };
+        let patch_list = match patch.shift_remove(&field) {
+            Some(Value::Array(a)) => Some(a),
+            _ => None,
+        };
+        let merged = match (original_list, patch_list) {
+            (Some(o), None) => o,
+            (None, Some(p)) => match remove_directives(Value::Array(p)) {
+                Some(Value::Array(a)) => a,
+                _ => continue,
+            },
+            (Some(o), Some(p)) => {
+                merge_slice_handler(o, p, &sub, strategy, merge_key, false, opts, &floc)?
+            }
+            (None, None) => continue,
+        };
+        let (patch_items, server_only) = if merge_key.is_empty() {
+            partition_primitives(merged, &order)
+        } else {
+            partition_maps(merged, &order, merge_key).at(&floc)?
+        };
+        let kind = kind.at(&floc)?;
+        let both = normalize_element_order(
+            patch_items,
+            server_only,
+            &order,
+            &server_order,
+            merge_key,
+            kind,
+        )
+        .at(&floc)?;
+        original.insert(field, Value::Array(both));
+    }
+    Ok(())
+}
+
+/// `validatePatchWithSetOrderList`: the patch list's items appear in the `$setElementOrder`
+/// list, in the same relative order.
+fn validate_patch_with_order(
+    patch_list: &[Value],
+    order: &[Value],
+    merge_key: &str,
+) -> Result<(), SmpErrorKind> {
+    if order.is_empty() || patch_list.is_empty() {
+        return Ok(());
+    }
+    let non_delete: Vec<&Value> = if merge_key.is_empty() {
+        patch_list.iter().collect()
+    } else {
+        let mut keep = Vec::new();
+        for v in patch_list {
+            if !v.is_object() {
+                return Err(SmpErrorKind::bad_arg_type(super::error::GO_MAP, v));
+            }
+            if !is_delete_directive(v) {
+                keep.push(v);
+            }
+        }
+        keep
+    };
+    let (mut pi, mut oi) = (0, 0);
+    while pi < non_delete.len() && oi < order.len() {
+        if non_delete[pi].get(DIRECTIVE).is_some() {
+            pi += 1;
+            continue;
+        }
+        if merge_key_value_equal(non_delete[pi], &order[oi], merge_key)? {
+            pi += 1;
+        }
+        oi += 1;
+    }
+    if pi < non_delete.len() && oi >= order.len() {
+        return Err(SmpErrorKind::SetElementOrderMismatch {
+            patch: go_v(&Value::Array(patch_list.to_vec())),
+            order: go_v(&Value::Array(order.to_vec())),
+        });
+    }
+    Ok(())
+}
+
+/// `mergeSliceHandler`: lists merge only with the `merge` strategy (deletion lists always).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn merge_slice_handler<M: LookupPatchMeta>(
+    original: Vec<Value>,
+    patch: Vec<Value>,
+    meta: &M,
+    strategy: &str,
+    merge_key: &str,
+    is_delete_list: bool,
+    opts: MergeOptions,
+    loc: &Loc<'_>,
+) -> Result<Vec<Value>, SmpError> {
+    if strategy == "merge" || is_delete_list {
+        merge_slice(original, patch, meta, merge_key, opts, is_delete_list, loc)
+    } else {
+        Ok(patch)
+    }
+}
+
+/// `mergeSlice`: scalars as a set, maps by merge key, then the order normalised.
+fn merge_slice<M: LookupPatchMeta>(
+    original: Vec<Value>,
+    patch: Vec<Value>,
+    meta: &M,
+    merge_key: &str,
+    opts: MergeOptions,
+    is_delete_list: bool,
+    loc: &Loc<'_>,
+) -> Result<Vec<Value>, SmpError> {
+    if original.is_empty() && patch.is_empty() {
+        return Ok(original);
+    }
+    let kind = slice_element_type(&[&original, &patch]).at(loc)?;
+    if kind != GoKind::Map {
+        if opts.merge_parallel_list && is_delete_list {
+            let mut kept = original;
+            kept.retain(|v| !patch.contains(v));
+            return Ok(kept);
+        }
+        let server_order = original.clone();
+        let mut both = original;
+        both.extend(patch.iter().cloned());
+        let merged = deduplicate_scalars(both);
+        let (patch_items, server_only) = partition_primitives(merged, &patch);
+        return normalize_element_order(
+            patch_items,
+            server_only,
+            &patch,
+            &server_order,
+            merge_key,
+            kind,
+        )
+        .at(loc);
+    }
+    if merge_key.is_empty() {
+        return Err(loc.err(SmpErrorKind::NoMergeKeyForList(meta.name())));
+    }
+    let (original, patch) = apply_list_directives(original, patch, merge_key).at(loc)?;
+    let server_order = order_of(&original, merge_key, kind);
+    let patch_order = order_of(&patch, merge_key, kind);
+    let merged = merge_items(original, patch, merge_key, meta, opts, loc)?;
+    let (patch_items, server_only) = partition_maps(merged, &patch_order, merge_key).at(loc)?;
+    normalize_element_order(
+        patch_items,
+        server_only,
+        &patch_order,
+        &server_order,
+        merge_key,
+        kind,
+    )
+    .at(loc)
+}
+
+/// `mergeSliceWithSpecialElements`: `$patch: delete` items remove matching items,
+/// `$patch: replace` makes the rest of the patch the list.
+fn apply_list_directives(
+    mut original: Vec<Value>,
+    patch: Vec<Value>,
+    merge_key: &str,
+) -> Result<(Vec<Value>, Vec<Value>), SmpErrorKind> {
+    let mut plain = Vec::with_capacity(patch.len());
+    let mut replace = false;
+    for v in patch {
+        let Some(directive) = v.get(DIRECTIVE) else {
+            plain.push(v);
+            continue;
+        };
+        match directive.as_str() {
+            Some("delete") => {
+                let Some(key_value) = v.get(merge_key) else {
+                    return Err(SmpErrorKind::no_merge_key(&v, merge_key));
+                };
+                while let Some(i) = find_map(&original, merge_key, key_value)? {
+                    original.remove(i);
+                }
+            }
+            Some("replace") => replace = true,
+            Some("merge") => return Err(SmpErrorKind::MergeListDirective),
+            _ => {
+                return Err(SmpErrorKind::BadPatchType {
+                    directive: go_s(directive),
+                    map: go_v(&v),
+                });
+            }
+        }
+    }
+    if replace {
+        Ok((plain, Vec::new()))
+    } else {
+        Ok((original, plain))
+    }
+}
+
+/// `mergeSliceWithoutSpecialElements`: each patch item merges into the first item with its
+/// merge key, or is appended.
+fn merge_items<M: LookupPatchMeta>(
+    mut original: Vec<Value>,
+    patch: Vec<Value>,
+    merge_key: &str,
+    meta: &M,
+    opts: MergeOptions,
+    loc: &Loc<'_>,
+) -> Result<Vec<Value>, SmpError> {
+    for v in patch {
+        let Some(key_value) = v.get(merge_key).cloned() else {
+            return Err(loc.err(SmpErrorKind::no_merge_key(&v, merge_key)));
+        };
+        match find_map(&original, merge_key, &key_value).at(loc)? {
+            Some(i) => {
+                let item_loc = loc.item(merge_key, &key_value);
+                let (Value::Object(o), Value::Object(p)) = (std::mem::take(&mut original[i]), v)
+                else {
+                    continue;
+                };
+                original[i] = Value::Object(merge_map(o, p, meta, opts, &item_loc)?);
+            }
+            None => original.push(v),
+        }
+    }
+    Ok(original)
+}
+
+/// `removeDirectives`: `None` when the value itself is a directive map.
+pub(crate) fn remove_directives(v: Value) -> Option<Value> {
+    match v {
+        Value::Object(m) => {
+            if m.contains_key(DIRECTIVE) {
+                return None;
+            }
+            Some(Value::Object(
+                m.into_iter()
+                    .filter_map(|(k, v)| remove_directives(v).map(|v| (k, v)))
+                    .collect(),
+            ))
+        }
+        Value::Array(items) => Some(Value::Array(
+            items.into_iter().filter_map(remove_directives).collect(),
+        )),
+        other => Some(other),
+    }
+}
+
+/// `discardNullValuesFromPatch`: drops `null` map entries at any depth (list items stay).
+fn discard_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, v| !v.is_null());
+            for v in m.values_mut() {
+                discard_nulls(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(discard_nulls),
+        _ => {}
+    }
+}
