@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::error::{At, GO_SLICE, Loc, SmpError, SmpErrorKind};
-use super::gofmt::{GoKind, deduplicate_scalars, go_kind, go_v};
+use super::gofmt::{GoKind, deduplicate_in_place, go_decoded_cap, go_kind, go_v};
 use super::list::{
     DELETE_PREFIX, DIRECTIVE, RETAIN_KEYS, SET_ORDER_PREFIX, extract_key, find_map,
     is_delete_directive, merge_key_value_equal, normalize_element_order, order_of, partition_maps,
@@ -115,10 +115,13 @@ pub(crate) fn merge_map<M: LookupPatchMeta>(
                     o,
                     p,
                     &sub,
-                    strategy,
-                    field.merge_key(),
-                    is_delete_list,
-                    opts,
+                    ListMerge {
+                        strategy,
+                        merge_key: field.merge_key(),
+                        is_delete_list,
+                        opts,
+                    },
+                    None,
                     &floc,
                 )?);
             }
@@ -250,7 +253,7 @@ fn merge_ordered_lists<M: LookupPatchMeta>(
             original_list.map_or(&[][..], |l| l),
             patch_list.map_or(&[][..], |l| l),
         ]);
-        let server_order = original_list.map_or_else(Vec::new, |l| {
+        let mut server_order = original_list.map_or_else(Vec::new, |l| {
             order_of(l, merge_key, *kind.as_ref().unwrap_or(&GoKind::Nil))
         });
 
@@ -269,7 +272,15 @@ fn merge_ordered_lists<M: LookupPatchMeta>(
                 _ => continue,
             },
             (Some(o), Some(p)) => {
-                merge_slice_handler(o, p, &sub, strategy, merge_key, false, opts, &floc)?
+                let how = ListMerge {
+                    strategy,
+                    merge_key,
+                    is_delete_list: false,
+                    opts,
+                };
+                // Upstream merges in place: the live list it orders by afterwards is the
+                // merged-over array.
+                merge_slice_handler(o, p, &sub, how, Some(&mut server_order), &floc)?
             }
             (None, None) => continue,
         };
@@ -337,20 +348,69 @@ fn validate_patch_with_order(
     Ok(())
 }
 
+/// How a list merges.
+#[derive(Clone, Copy)]
+pub(crate) struct ListMerge<'a> {
+    pub(crate) strategy: &'a str,
+    pub(crate) merge_key: &'a str,
+    pub(crate) is_delete_list: bool,
+    pub(crate) opts: MergeOptions,
+}
+
+/// What apimachinery's caller still sees of a list that `mergeSlice` merged in place: Go
+/// deletes by shifting within the array and appends into its spare capacity, so a caller that
+/// orders by the original list afterwards (`mergePatchIntoOriginal`) sees those writes.
+/// `view` holds the caller's items (as identities), `len` and `cap` the merge's slice.
+struct Backing<'v> {
+    view: &'v mut Vec<Value>,
+    len: usize,
+    cap: usize,
+    aliased: bool,
+}
+
+impl Backing<'_> {
+    fn delete(&mut self, i: usize) {
+        if !self.aliased {
+            return;
+        }
+        for k in i..self.len.saturating_sub(1) {
+            if k + 1 < self.view.len() {
+                self.view[k] = self.view[k + 1].clone();
+            }
+        }
+        self.len = self.len.saturating_sub(1);
+    }
+
+    fn push(&mut self, item: &Value, merge_key: &str) {
+        if !self.aliased {
+            return;
+        }
+        if self.len >= self.cap {
+            // append reallocates: later writes go to a new array.
+            self.aliased = false;
+            return;
+        }
+        if self.len < self.view.len() {
+            self.view[self.len] = order_of(std::slice::from_ref(item), merge_key, GoKind::Map)
+                .pop()
+                .unwrap_or(Value::Null);
+        }
+        self.len += 1;
+    }
+}
+
 /// `mergeSliceHandler`: lists merge only with the `merge` strategy (deletion lists always).
-#[allow(clippy::too_many_arguments)]
+/// `view`: the caller's view of `original`, updated as Go's in-place merge would.
 pub(crate) fn merge_slice_handler<M: LookupPatchMeta>(
     original: Vec<Value>,
     patch: Vec<Value>,
     meta: &M,
-    strategy: &str,
-    merge_key: &str,
-    is_delete_list: bool,
-    opts: MergeOptions,
+    how: ListMerge<'_>,
+    view: Option<&mut Vec<Value>>,
     loc: &Loc<'_>,
 ) -> Result<Vec<Value>, SmpError> {
-    if strategy == "merge" || is_delete_list {
-        merge_slice(original, patch, meta, merge_key, opts, is_delete_list, loc)
+    if how.strategy == "merge" || how.is_delete_list {
+        merge_slice(original, patch, meta, how, view, loc)
     } else {
         Ok(patch)
     }
@@ -361,25 +421,36 @@ fn merge_slice<M: LookupPatchMeta>(
     original: Vec<Value>,
     patch: Vec<Value>,
     meta: &M,
-    merge_key: &str,
-    opts: MergeOptions,
-    is_delete_list: bool,
+    how: ListMerge<'_>,
+    view: Option<&mut Vec<Value>>,
     loc: &Loc<'_>,
 ) -> Result<Vec<Value>, SmpError> {
+    let merge_key = how.merge_key;
     if original.is_empty() && patch.is_empty() {
         return Ok(original);
     }
     let kind = slice_element_type(&[&original, &patch]).at(loc)?;
+    let cap = go_decoded_cap(original.len());
     if kind != GoKind::Map {
-        if opts.merge_parallel_list && is_delete_list {
+        if how.opts.merge_parallel_list && how.is_delete_list {
             let mut kept = original;
             kept.retain(|v| !patch.contains(v));
             return Ok(kept);
         }
-        let server_order = original.clone();
+        let n = original.len();
+        // Upstream appends the patch to the original; when that fits the original's
+        // capacity, the deduplication's writes land in the original too.
+        let in_place = n + patch.len() <= cap;
         let mut both = original;
         both.extend(patch.iter().cloned());
-        let merged = deduplicate_scalars(both);
+        let untouched = (!in_place).then(|| both[..n].to_vec());
+        let len = deduplicate_in_place(&mut both);
+        let server_order = untouched.unwrap_or_else(|| both[..n].to_vec());
+        if let (true, Some(view)) = (in_place, view) {
+            *view = both[..n].to_vec();
+        }
+        both.truncate(len);
+        let merged = both;
         let (patch_items, server_only) = partition_primitives(merged, &patch);
         return normalize_element_order(
             patch_items,
@@ -394,10 +465,17 @@ fn merge_slice<M: LookupPatchMeta>(
     if merge_key.is_empty() {
         return Err(loc.err(SmpErrorKind::NoMergeKeyForList(meta.name())));
     }
-    let (original, patch) = apply_list_directives(original, patch, merge_key).at(loc)?;
+    let mut backing = view.map(|view| Backing {
+        len: original.len(),
+        view,
+        cap,
+        aliased: true,
+    });
+    let (original, patch) =
+        apply_list_directives(original, patch, merge_key, &mut backing).at(loc)?;
     let server_order = order_of(&original, merge_key, kind);
     let patch_order = order_of(&patch, merge_key, kind);
-    let merged = merge_items(original, patch, merge_key, meta, opts, loc)?;
+    let merged = merge_items(original, patch, meta, how, &mut backing, loc)?;
     let (patch_items, server_only) = partition_maps(merged, &patch_order, merge_key).at(loc)?;
     normalize_element_order(
         patch_items,
@@ -416,6 +494,7 @@ fn apply_list_directives(
     mut original: Vec<Value>,
     patch: Vec<Value>,
     merge_key: &str,
+    backing: &mut Option<Backing<'_>>,
 ) -> Result<(Vec<Value>, Vec<Value>), SmpErrorKind> {
     let mut plain = Vec::with_capacity(patch.len());
     let mut replace = false;
@@ -431,6 +510,9 @@ fn apply_list_directives(
                 };
                 while let Some(i) = find_map(&original, merge_key, key_value)? {
                     original.remove(i);
+                    if let Some(b) = backing.as_mut() {
+                        b.delete(i);
+                    }
                 }
             }
             Some("replace") => replace = true,
@@ -444,6 +526,9 @@ fn apply_list_directives(
         }
     }
     if replace {
+        if let Some(b) = backing.as_mut() {
+            b.aliased = false;
+        }
         Ok((plain, Vec::new()))
     } else {
         Ok((original, plain))
@@ -455,11 +540,12 @@ fn apply_list_directives(
 fn merge_items<M: LookupPatchMeta>(
     mut original: Vec<Value>,
     patch: Vec<Value>,
-    merge_key: &str,
     meta: &M,
-    opts: MergeOptions,
+    how: ListMerge<'_>,
+    backing: &mut Option<Backing<'_>>,
     loc: &Loc<'_>,
 ) -> Result<Vec<Value>, SmpError> {
+    let merge_key = how.merge_key;
     for v in patch {
         let Some(key_value) = v.get(merge_key).cloned() else {
             return Err(loc.err(SmpErrorKind::no_merge_key(&v, merge_key)));
@@ -471,9 +557,14 @@ fn merge_items<M: LookupPatchMeta>(
                 else {
                     continue;
                 };
-                original[i] = Value::Object(merge_map(o, p, meta, opts, &item_loc)?);
+                original[i] = Value::Object(merge_map(o, p, meta, how.opts, &item_loc)?);
             }
-            None => original.push(v),
+            None => {
+                if let Some(b) = backing.as_mut() {
+                    b.push(&v, merge_key);
+                }
+                original.push(v);
+            }
         }
     }
     Ok(original)

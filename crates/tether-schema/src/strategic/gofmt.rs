@@ -177,19 +177,74 @@ pub(crate) fn sort_scalars(mut items: Vec<Value>) -> Vec<Value> {
 
 /// apimachinery's `deduplicateScalars`: a duplicate is replaced by the last element.
 pub(crate) fn deduplicate_scalars(mut s: Vec<Value>) -> Vec<Value> {
+    let len = deduplicate_in_place(&mut s);
+    s.truncate(len);
+    s
+}
+
+/// `deduplicateScalars` on a Go backing array: returns the new length and leaves `s` as the
+/// array looks afterwards (positions past the new length keep what was last written there).
+pub(crate) fn deduplicate_in_place(s: &mut [Value]) -> usize {
+    let Some(mut last) = s.len().checked_sub(1) else {
+        return 0;
+    };
     let mut i = 0;
-    while i + 1 < s.len() {
+    while i < last {
         let mut j = i + 1;
-        while j < s.len() {
+        while j <= last {
             if s[i] == s[j] {
-                s.swap_remove(j);
+                s[j] = s[last].clone();
+                last -= 1;
             } else {
                 j += 1;
             }
         }
         i += 1;
     }
-    s
+    last + 1
+}
+
+/// The capacity Go's JSON decoder leaves on a decoded array of `n` elements: it appends one
+/// element at a time, so the capacity follows `append`'s growth and the allocator's size
+/// classes. apimachinery merges lists in place, so what a later step sees of a list can
+/// depend on it (see `Backing`).
+pub(crate) fn go_decoded_cap(n: usize) -> usize {
+    let mut cap = 0;
+    while cap < n {
+        cap = go_grow(cap, cap + 1);
+    }
+    cap
+}
+
+/// `runtime.nextslicecap` then `roundupsize` for 16-byte elements (`interface{}`).
+fn go_grow(old: usize, new_len: usize) -> usize {
+    let double = old * 2;
+    let cap = if new_len > double {
+        new_len
+    } else if old < 256 {
+        double
+    } else {
+        let mut c = old;
+        while c < new_len {
+            c += (c + 3 * 256) / 4;
+        }
+        c
+    };
+    round_up_size(cap * 16) / 16
+}
+
+fn round_up_size(bytes: usize) -> usize {
+    const CLASSES: &[usize] = &[
+        8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320,
+        352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792,
+        2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472,
+        9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264,
+        28672, 32768,
+    ];
+    match CLASSES.iter().find(|c| **c >= bytes) {
+        Some(c) => *c,
+        None => bytes.div_ceil(8192) * 8192,
+    }
 }
 
 pub(crate) fn deduplicate_and_sort_scalars(s: Vec<Value>) -> Vec<Value> {
@@ -349,6 +404,15 @@ mod tests {
     fn deduplicate_moves_the_last_element_into_the_gap() {
         let v = deduplicate_scalars(vec![json!(1), json!(2), json!(1), json!(3), json!(4)]);
         assert_eq!(v, [json!(1), json!(2), json!(4), json!(3)]);
+    }
+
+    #[test]
+    fn decoded_capacities_follow_append_growth() {
+        let caps: Vec<usize> = [0, 1, 2, 3, 5, 9, 100, 256, 257]
+            .iter()
+            .map(|n| go_decoded_cap(*n))
+            .collect();
+        assert_eq!(caps, [0, 1, 2, 4, 8, 16, 128, 256, 512]);
     }
 
     #[test]
