@@ -9,7 +9,7 @@ use tether_schema::{
 };
 
 fn deployment_meta() -> SchemaPatchMeta<'static> {
-    SchemaPatchMeta::for_gvk("apps", "v1", "Deployment").unwrap()
+    SchemaPatchMeta::for_gvk("apps", "v1", "Deployment").expect("Deployment is a built-in kind")
 }
 
 fn deployment() -> Value {
@@ -55,7 +55,7 @@ fn pod_spec_patch(spec: Value) -> Value {
 }
 
 fn apply(patch: Value) -> Value {
-    strategic_merge_patch(deployment(), patch, &deployment_meta()).unwrap()
+    strategic_merge_patch(deployment(), patch, &deployment_meta()).expect("the patch applies")
 }
 
 fn containers(d: &Value) -> &Value {
