@@ -2,6 +2,8 @@
 //! `RESTUpdateStrategy`): what a create initialises, what an update may change through the main
 //! resource and through `/status`, and what makes an object invalid.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use crate::object;
@@ -44,6 +46,9 @@ pub fn prepare_for_create(r: &Resource, object: &mut Value) {
     if is(r, "", "pods") {
         object["status"] = json!({"phase": "Pending"});
         return;
+    }
+    if is(r, "", "secrets") {
+        fold_string_data(object);
     }
     // Status is written through /status only; nodes report theirs at registration.
     if let Some(map) = object
@@ -146,6 +151,33 @@ pub fn prepare_for_update(r: &Resource, current: &Value, new: &mut Value) {
     if is(r, "", "namespaces") && object::deletion_timestamp(current).is_some() {
         new["status"] = json!({"phase": "Terminating"});
     }
+    if is(r, "", "secrets") {
+        fold_string_data(new);
+    }
+}
+
+/// A Secret's `stringData` is write-only: its keys overwrite those of `data` (base64-encoded)
+/// and it is never stored, as upstream's conversion of v1 Secrets does. Managed fields of an
+/// apply still name `f:stringData`, as upstream's do.
+fn fold_string_data(secret: &mut Value) {
+    let Some(map) = secret.as_object_mut() else {
+        return;
+    };
+    let Some(strings) = map.remove("stringData") else {
+        return;
+    };
+    let Some(strings) = strings.as_object().filter(|s| !s.is_empty()) else {
+        return;
+    };
+    let data = map.entry("data").or_insert_with(|| json!({}));
+    if !data.is_object() {
+        *data = json!({});
+    }
+    for (key, value) in strings {
+        if let Some(text) = value.as_str() {
+            data[key] = Value::String(BASE64.encode(text));
+        }
+    }
 }
 
 /// A namespace is gone only when its `spec.finalizers` (the namespace controller's) are done too.
@@ -168,4 +200,31 @@ pub fn validate(r: &Resource, old: Option<&Value>, new: &Value) -> Vec<Cause> {
         causes.extend(crate::crd::validate(new));
     }
     causes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::Registry;
+
+    #[test]
+    fn secret_string_data_is_folded_into_data() {
+        let secrets = Registry::with_builtins().get("", "v1", "secrets").unwrap();
+        let mut secret = json!({"kind": "Secret", "metadata": {"name": "creds"},
+            "data": {"user": "b2xk", "password": "c2VjcmV0"}, "stringData": {"user": "admin"}});
+        prepare_for_create(&secrets, &mut secret);
+        assert_eq!(
+            secret["data"],
+            json!({"user": "YWRtaW4=", "password": "c2VjcmV0"})
+        );
+        assert!(secret.get("stringData").is_none());
+        let current = secret.clone();
+        let mut update =
+            json!({"kind": "Secret", "metadata": {"name": "creds"}, "stringData": {"token": "t"}});
+        prepare_for_update(&secrets, &current, &mut update);
+        assert_eq!(
+            update,
+            json!({"kind": "Secret", "metadata": {"name": "creds"}, "data": {"token": "dA=="}})
+        );
+    }
 }
