@@ -121,6 +121,11 @@ pub async fn handle(
         let _ = negotiated;
         crate::http::respond_json(status, object)
     };
+    let user_agent = request
+        .headers()
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let current = core.get(r, namespace, name)?;
     let current_value = present(r, current.clone()).into_value();
     let scale = scale_of(r, &spec, &current_value);
@@ -169,11 +174,19 @@ pub async fn handle(
     let opts = WriteOptions {
         dry_run: query.dry_run()?,
         field_manager: query.get("fieldManager").map(str::to_owned),
-        user_agent: None,
+        user_agent,
         ..Default::default()
     };
+    // Recorded in managedFields as the scale subresource's, like upstream's.
     let (updated, _) = core
-        .patch(r, namespace, name, None, PatchBody::Merge(patch), &opts)
+        .patch(
+            r,
+            namespace,
+            name,
+            Some("scale"),
+            PatchBody::Merge(patch),
+            &opts,
+        )
         .await?;
     Ok(respond(
         StatusCode::OK,

@@ -86,6 +86,8 @@ pub fn project(
             }
             Ok(new)
         }
+        // The scale handler proposes the object with only its replicas changed.
+        Some("scale") if r.scale.is_some() => project(r, None, current, proposed),
         Some("finalize") if is(r, "", "namespaces") => {
             let mut new = current.clone();
             set_spec_finalizers(&mut new, proposed.pointer("/spec/finalizers").cloned());
@@ -206,6 +208,26 @@ pub fn validate(r: &Resource, old: Option<&Value>, new: &Value) -> Vec<Cause> {
 mod tests {
     use super::*;
     use crate::registry::Registry;
+
+    #[test]
+    fn scale_writes_change_the_object_but_not_its_status() {
+        let deployments = Registry::with_builtins()
+            .get("apps", "v1", "deployments")
+            .unwrap();
+        let current =
+            json!({"kind": "Deployment", "spec": {"replicas": 1}, "status": {"replicas": 1}});
+        let proposed =
+            json!({"kind": "Deployment", "spec": {"replicas": 3}, "status": {"replicas": 9}});
+        let new = project(&deployments, Some("scale"), &current, proposed).unwrap();
+        assert_eq!(
+            new,
+            json!({"kind": "Deployment", "spec": {"replicas": 3}, "status": {"replicas": 1}})
+        );
+        let configmaps = Registry::with_builtins()
+            .get("", "v1", "configmaps")
+            .unwrap();
+        assert!(project(&configmaps, Some("scale"), &current, json!({})).is_err());
+    }
 
     #[test]
     fn secret_string_data_is_folded_into_data() {
