@@ -25,11 +25,13 @@
 //! - **Server-side apply** ([`Updater`]): ownership by managers ([`ManagedFields`]), conflicts,
 //!   and the removal of fields an applier stopped applying.
 //! - **Strategic merge patch** ([`strategic_merge_patch`], [`create_two_way_merge_patch`],
-//!   [`create_three_way_merge_patch`]): apimachinery's `strategicpatch` with every directive,
-//!   driven by a [`LookupPatchMeta`] handle on the built-in types ([`SchemaPatchMeta`]), an
-//!   OpenAPI v2/v3 document ([`OpenApiV2Schemas`], [`OpenApiV3Schemas`]), Go struct tags
-//!   ([`GoStructSchemas`]) or no schema at all ([`JsonMergePatchMeta`]); see the module
-//!   `strategic` for the directives and guarantees (all of `shared/conformance/smp` passes).
+//!   [`create_three_way_merge_patch`]): apimachinery's `strategicpatch` with every directive
+//!   (listed on [`strategic_merge_patch`]), driven by a [`LookupPatchMeta`] handle on the
+//!   built-in types ([`SchemaPatchMeta`]), an OpenAPI v2/v3 document ([`OpenApiV2Schemas`],
+//!   [`OpenApiV3Schemas`]), Go struct tags ([`GoStructSchemas`]) or no schema
+//!   ([`JsonMergePatchMeta`], JSON merge patch semantics). Results, list orders and error
+//!   messages are upstream's: every case of `shared/conformance/smp` (178, each under three
+//!   schemas) passes (`tests/smp_conformance.rs`).
 //!
 //! # An apply, step by step
 //!

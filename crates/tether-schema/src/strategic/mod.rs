@@ -15,21 +15,7 @@
 //! - [`JsonMergePatchMeta`]: no schema; lists are replaced, maps merged, `null` deletes (JSON
 //!   merge patch), the fallback for kinds nobody describes.
 //!
-//! # The directives
-//!
-//! | in a patch | effect |
-//! | --- | --- |
-//! | `field: null` | deletes `field` |
-//! | `$patch: replace` in a map | the map replaces the original instead of merging |
-//! | `$patch: delete` in a map | the map becomes empty (an item of a merging list: the items with its merge key are removed) |
-//! | `$patch: replace` as an item of a merging list | the other items replace the list |
-//! | `$retainKeys: [..]` | keys of the original map not listed are cleared (`retainKeys` strategy) |
-//! | `$deleteFromPrimitiveList/<field>: [..]` | removes those values from the list of primitives `field` |
-//! | `$setElementOrder/<field>: [..]` | the order of the merged list `field` (items as `{mergeKey: value}`) |
-//!
-//! Lists of maps with the `merge` strategy merge item by item by merge key; lists of
-//! primitives with it merge as sets; other lists are replaced. `$patch: merge` is an error, as
-//! upstream.
+//! The directives are listed on [`strategic_merge_patch`].
 //!
 //! # Steps
 //!
@@ -53,7 +39,13 @@
 //!   added and deleted by one patch) this implementation follows the patch's key order.
 //! - Upstream sorts merging lists with Go's unstable `sort.Sort`; ties between equal merge keys
 //!   are reproduced for lists of up to 12 items, longer lists keep ties in input order.
+//! - Upstream merges lists in place, and when a list has a `$setElementOrder` the live order
+//!   it sorts by afterwards is the merged-over array (deleted items shifted out, added ones
+//!   written into spare capacity). This is reproduced for arrays as Go's JSON decoder leaves
+//!   them (capacity from `append` growth), which is what upstream's tests and kubectl see.
 //! - Conflict messages print the two patches as JSON where upstream prints YAML.
+//! - [`SchemaPatchMeta`] merges untyped content (`RawExtension`, preserve-unknown-fields) like
+//!   JSON merge patch, where apimachinery's Go structs reject nested maps there.
 
 mod apply;
 mod conflict;
@@ -99,6 +91,45 @@ fn object_ref(v: &Value) -> Result<&Map<String, Value>, SmpError> {
 
 /// Applies `patch` to `original` (`StrategicMergePatch`). Both must be JSON objects (`null`
 /// counts as `{}`).
+///
+/// Maps merge recursively. Lists of maps with the `merge` strategy merge item by item by
+/// merge key, lists of primitives with it merge as sets, other lists are replaced. The
+/// directives:
+///
+/// | in a patch | effect |
+/// | --- | --- |
+/// | `field: null` | deletes `field` |
+/// | `$patch: replace` in a map | the map replaces the original instead of merging |
+/// | `$patch: delete` in a map | the map becomes empty |
+/// | `$patch: delete` in an item of a merging list | removes the items with its merge key |
+/// | `$patch: replace` as an item of a merging list | the other items replace the list |
+/// | `$retainKeys: [..]` | keys of the original map not listed are cleared (`retainKeys` strategy) |
+/// | `$deleteFromPrimitiveList/<field>: [..]` | removes those values from the primitive list `field` |
+/// | `$setElementOrder/<field>: [..]` | the order of the merged list `field` (`{mergeKey: value}` items, or values) |
+///
+/// `$patch: merge` is an error, as upstream. Without `$setElementOrder`, items the patch adds
+/// to a merging list go before the live ones (upstream's order).
+///
+/// ```
+/// use serde_json::json;
+/// use tether_schema::{SchemaPatchMeta, strategic_merge_patch};
+///
+/// let meta = SchemaPatchMeta::for_gvk("apps", "v1", "Deployment").unwrap();
+/// let live = json!({"spec": {"template": {"spec": {"containers": [
+///     {"name": "web", "image": "web:1"},
+///     {"name": "proxy", "image": "envoy:1"}
+/// ]}}}});
+/// // kubectl set image deployment/x web=web:2
+/// let patch = json!({"spec": {"template": {"spec": {"containers": [
+///     {"name": "web", "image": "web:2"}
+/// ]}}}});
+/// let out = strategic_merge_patch(live, patch, &meta)?;
+/// assert_eq!(out["spec"]["template"]["spec"]["containers"], json!([
+///     {"name": "web", "image": "web:2"},
+///     {"name": "proxy", "image": "envoy:1"}
+/// ]));
+/// # Ok::<(), tether_schema::SmpError>(())
+/// ```
 pub fn strategic_merge_patch<M: LookupPatchMeta>(
     original: Value,
     patch: Value,
