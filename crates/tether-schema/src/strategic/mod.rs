@@ -54,6 +54,7 @@ mod error;
 mod go_struct;
 mod gofmt;
 mod list;
+mod merge_list;
 mod meta;
 mod openapi;
 mod sort;
