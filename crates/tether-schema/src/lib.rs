@@ -29,7 +29,8 @@
 //!   (listed on [`strategic_merge_patch`]), driven by a [`LookupPatchMeta`] handle on the
 //!   built-in types ([`SchemaPatchMeta`]), an OpenAPI v2/v3 document ([`OpenApiV2Schemas`],
 //!   [`OpenApiV3Schemas`]), Go struct tags ([`GoStructSchemas`]) or no schema
-//!   ([`JsonMergePatchMeta`], JSON merge patch semantics). Results, list orders and error
+//!   ([`JsonMergePatchMeta`], JSON merge patch semantics), or any of them chosen at run time
+//!   ([`AnyPatchMeta`]). Results, list orders and error
 //!   messages are upstream's: every case of `shared/conformance/smp` (178, each under three
 //!   schemas) passes (`tests/smp_conformance.rs`).
 //!
@@ -137,8 +138,8 @@ pub use schema::{
     UNTYPED_DEDUCED,
 };
 pub use strategic::{
-    GoStructError, GoStructPatchMeta, GoStructSchemas, JsonMergePatchMeta, LookupError,
-    LookupPatchMeta, OpenApiDocumentError, OpenApiV2PatchMeta, OpenApiV2Schemas,
+    AnyPatchMeta, GoStructError, GoStructPatchMeta, GoStructSchemas, JsonMergePatchMeta,
+    LookupError, LookupPatchMeta, OpenApiDocumentError, OpenApiV2PatchMeta, OpenApiV2Schemas,
     OpenApiV3PatchMeta, OpenApiV3Schemas, PatchMeta, SchemaPatchMeta, SmpError, SmpErrorKind,
     create_three_way_merge_patch, create_two_way_merge_patch, merging_maps_have_conflicts,
     sort_merge_lists, strategic_merge_patch, strategic_merge_patch_json,

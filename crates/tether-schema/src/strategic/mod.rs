@@ -14,6 +14,7 @@
 //! - [`GoStructSchemas`]: Go struct tags, as in apimachinery's own tests.
 //! - [`JsonMergePatchMeta`]: no schema; lists are replaced, maps merged, `null` deletes (JSON
 //!   merge patch), the fallback for kinds nobody describes.
+//! - [`AnyPatchMeta`]: any of these, chosen at run time.
 //!
 //! The directives are listed on [`strategic_merge_patch`].
 //!
@@ -47,6 +48,7 @@
 //! - [`SchemaPatchMeta`] merges untyped content (`RawExtension`, preserve-unknown-fields) like
 //!   JSON merge patch, where apimachinery's Go structs reject nested maps there.
 
+mod any;
 mod apply;
 mod conflict;
 mod diff;
@@ -61,6 +63,7 @@ mod sort;
 
 use serde_json::{Map, Value};
 
+pub use any::AnyPatchMeta;
 pub use error::{SmpError, SmpErrorKind};
 pub use go_struct::{GoStructError, GoStructPatchMeta, GoStructSchemas};
 pub use meta::{JsonMergePatchMeta, LookupError, LookupPatchMeta, PatchMeta, SchemaPatchMeta};
