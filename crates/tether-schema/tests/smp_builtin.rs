@@ -306,3 +306,26 @@ fn without_schema_lists_are_replaced_and_maps_merged() {
         json!({"spec": {"items": [{"name": "c"}], "m": {"y": 2, "z": 3}}})
     );
 }
+
+#[test]
+fn retain_keys_strategy_on_a_map_clears_the_other_union_member() {
+    // DeploymentStrategy has the retainKeys strategy: switching the type drops rollingUpdate.
+    let mut original = deployment();
+    original["spec"]["strategy"] = json!({"type": "RollingUpdate",
+                                          "rollingUpdate": {"maxSurge": 1}});
+    let mut modified = deployment();
+    modified["spec"]["strategy"] = json!({"type": "Recreate"});
+    let patch = create_two_way_merge_patch(&original, &modified, &deployment_meta()).unwrap();
+    assert_eq!(
+        patch,
+        json!({"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate", "rollingUpdate": null}}})
+    );
+    // The directive alone also clears fields the patch does not mention.
+    let out = strategic_merge_patch(
+        original,
+        json!({"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate"}}}),
+        &deployment_meta(),
+    )
+    .unwrap();
+    assert_eq!(out["spec"]["strategy"], json!({"type": "Recreate"}));
+}
