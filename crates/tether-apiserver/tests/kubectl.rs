@@ -212,17 +212,15 @@ async fn apply_server_side(version: &'static str) {
         "first apply (stderr: {})",
         first.stderr
     );
-    for needle in [
-        "name: \"gear\"",
-        "no matches for kind \"Widget\" in version \"example.com/v1\"",
-        "ensure CRDs are installed first",
-    ] {
-        assert!(
-            first.stderr.contains(needle),
-            "first apply's error lacks {needle:?}:\n{}",
-            first.stderr
-        );
-    }
+    assert_eq!(
+        first.stderr,
+        format!(
+            "error: resource mapping not found for name: \"gear\" namespace: \"shop\" from \"{all}\": \
+             no matches for kind \"Widget\" in version \"example.com/v1\"\n\
+             ensure CRDs are installed first\n"
+        ),
+        "first apply's error"
+    );
     k.ok(&[
         "wait",
         "--for",
@@ -244,6 +242,45 @@ async fn apply_server_side(version: &'static str) {
             "secret/creds serverside-applied",
         ]
     );
+    // Applying the same file again changes nothing.
+    let versions = |list: &Value| -> Vec<(String, String)> {
+        list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|o| {
+                let meta = &o["metadata"];
+                (
+                    format!(
+                        "{}/{}",
+                        o["kind"].as_str().unwrap_or(""),
+                        meta["name"].as_str().unwrap_or("")
+                    ),
+                    meta["resourceVersion"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
+    };
+    // The simulated rollout writes the Deployment's status; let it settle first.
+    k.ok(&[
+        "wait",
+        "--for=condition=Available",
+        "--timeout=30s",
+        "-n",
+        "shop",
+        "deployment/web",
+    ])
+    .await;
+    let before = versions(&k.json(&["get", "-f", all, "-o", "json"]).await);
+    assert_eq!(
+        before.len(),
+        6,
+        "get -f lists the file's objects: {before:?}"
+    );
+    k.ok(&apply).await;
+    let after = versions(&k.json(&["get", "-f", all, "-o", "json"]).await);
+    assert_eq!(before, after, "a re-apply without changes wrote");
+
     let gear = k.get_json(&["widget", "gear", "-n", "shop"]).await;
     assert_eq!(gear["spec"]["color"], "blue");
     assert_eq!(gear["spec"]["size"], 3);
@@ -277,6 +314,7 @@ async fn apply_server_side(version: &'static str) {
     );
     let web = k.get_json(&["deployment", "web", "-n", "shop"]).await;
     assert_eq!(port_names(&web), ["http"], "the dropped port stays");
+    assert_eq!(web["metadata"]["generation"], 2);
 
     // A second manager applying another value conflicts with kubectl's ownership.
     let other = k.file(
@@ -736,7 +774,8 @@ async fn delete_waits_for_finalizer(version: &'static str) {
         kept["metadata"]["finalizers"],
         serde_json::json!(["example.com/hold"])
     );
-    // The object is observably still there after kubectl's wait began; it must keep waiting.
+    // Give a wrongly finishing wait time to show itself: kubectl must still be waiting.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let again = k.get_json(&["configmap", "kept", "-n", "hold"]).await;
     assert_eq!(again["metadata"]["uid"], kept["metadata"]["uid"]);
     assert!(
