@@ -2,8 +2,6 @@
 //! its own kubeconfig, discovery cache and home directory, and kubectl runs (to completion or in
 //! the background) whose failures say which kubectl, which arguments and what it printed.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -95,16 +93,6 @@ impl Cluster {
             kubeconfig,
             cache,
         }
-    }
-
-    pub fn version(&self) -> &'static str {
-        self.version
-    }
-
-    pub fn server(&self) -> &tether_apiserver::RunningServer {
-        self.server
-            .as_ref()
-            .expect("the server runs until shutdown()")
     }
 
     /// Writes `contents` to `name` in the test's directory and answers its path.
@@ -255,10 +243,6 @@ impl Cluster {
         if let Some(server) = self.server.take() {
             server.shutdown().await.expect("clean shutdown");
         }
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 }
 
