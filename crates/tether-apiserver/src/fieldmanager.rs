@@ -530,16 +530,38 @@ impl FieldManager {
     }
 }
 
-/// Applies a strategic merge patch.
-pub fn strategic_merge(r: &Resource, _object: Value, _patch: &Value) -> Result<Value, ApiError> {
-    Err(ApiError::unsupported_media_type(
-        "application/strategic-merge-patch+json",
-        if matches!(r.origin, Origin::Builtin) {
-            crate::http::negotiate::PATCH_TYPES
-        } else {
-            &crate::http::negotiate::PATCH_TYPES[..2]
-        },
-    ))
+/// Applies a strategic merge patch to a built-in object, with the merge keys and strategies of
+/// the OpenAPI document. Custom resources have no patch strategies, so they refuse it with 415,
+/// as kube-apiserver does.
+pub fn strategic_merge(r: &Resource, object: Value, patch: &Value) -> Result<Value, ApiError> {
+    use tether_schema::{SchemaPatchMeta, SmpErrorKind};
+    if !r.origin.is_builtin() {
+        return Err(ApiError::unsupported_media_type(
+            "application/strategic-merge-patch+json",
+            &crate::http::negotiate::PATCH_TYPES[..2],
+        ));
+    }
+    let (schema, ty) = type_of(r);
+    let meta = SchemaPatchMeta::new(schema, ty);
+    let name = object::name(&object).to_owned();
+    tether_schema::strategic_merge_patch(object, patch.clone(), &meta).map_err(|err| {
+        match err.kind {
+            // kube-apiserver's interpretStrategicMergePatchError: malformed patches are 400, patches
+            // that cannot apply to this object are 422.
+            SmpErrorKind::BadJsonDoc
+            | SmpErrorKind::BadPatchFormatForPrimitiveList
+            | SmpErrorKind::BadPatchFormatForRetainKeys
+            | SmpErrorKind::BadPatchFormatForSetElementOrderList
+            | SmpErrorKind::BadDirectiveValue
+            | SmpErrorKind::BadPatchType { .. } => ApiError::bad_request(err.to_string()),
+            _ => {
+                let mut e = ApiError::invalid(&r.group, &r.kind, &name, vec![]);
+                e.message = err.to_string();
+                e.details = None;
+                e
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -224,6 +224,9 @@ impl FieldSelector {
     }
 
     pub fn matches(&self, object: &Value) -> bool {
+        if self.terms.is_empty() {
+            return true;
+        }
         self.terms.iter().all(|(field, equal, value)| {
             let actual = field_value(object, field);
             (actual == *value) == *equal

@@ -2,11 +2,17 @@
 //! messages and exit codes.
 
 mod apiserver;
+mod bench;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
+
+/// The API server allocates small JSON values at a high rate; mimalloc does that markedly
+/// faster than glibc's malloc (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// GitOps for Kubernetes: pulls manifests from Git, builds them with kustomize, applies them
 /// with server-side apply, and reports status on Flux's APIs.
@@ -24,6 +30,9 @@ struct Cli {
 enum Command {
     /// Run the embedded API-only Kubernetes control plane.
     Apiserver(apiserver::Args),
+    /// Measure tether's speed (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(bench::Target),
     /// Print a shell completion script.
     Completion {
         /// The shell to complete for.
@@ -36,6 +45,7 @@ fn main() -> ExitCode {
     init_logging(&cli.log);
     let result = match cli.command {
         Command::Apiserver(args) => apiserver::run(args),
+        Command::Bench(target) => bench::run(target),
         Command::Completion { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "tether", &mut std::io::stdout());
             Ok(())

@@ -311,43 +311,14 @@ impl Core {
         opts: &WriteOptions,
     ) -> Result<(Output, bool), ApiError> {
         let manager = opts.manager()?;
-        if let PatchBody::Apply(config) = &patch {
-            if opts.field_manager.is_none() {
-                return Err(patch_options_invalid(Cause::new(
-                    "FieldValueRequired",
-                    "fieldManager",
-                    "Required value: is required for apply patch",
-                )));
-            }
-            let mut config = check_type(r, config.clone())?;
-            self.fields
-                .check_unknown(r, &mut config, opts.field_validation, &opts.warnings)?;
-            check_name(&config, name)?;
-            let existing = self.store.get(&r.key(namespace, name));
-            if existing.is_none() {
-                if subresource.is_some() {
-                    return Err(ApiError::not_found(&r.qualified(), name));
-                }
-                let created = self
-                    .fields
-                    .apply(r, None, None, &config, &manager, opts.force)?;
-                let output = self
-                    .create_object(r, namespace, created, opts, &manager, true)
+        let patch = match patch {
+            PatchBody::Apply(config) => {
+                return self
+                    .apply(r, namespace, name, subresource, config, opts, &manager)
                     .await;
-                return match output {
-                    // Lost a race with another creator: apply to what it created.
-                    Err(e) if e.reason == "AlreadyExists" => self
-                        .apply_existing(r, namespace, name, subresource, &config, opts, &manager)
-                        .await
-                        .map(|o| (o, false)),
-                    other => other.map(|o| (o, true)),
-                };
             }
-            return self
-                .apply_existing(r, namespace, name, subresource, &config, opts, &manager)
-                .await
-                .map(|o| (o, false));
-        }
+            other => other,
+        };
         if opts.force {
             return Err(patch_options_invalid(Cause::new(
                 "FieldValueForbidden",
@@ -384,6 +355,54 @@ impl Core {
         Ok((output, false))
     }
 
+    /// Server-side apply: creates the object when it does not exist.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply(
+        &self,
+        r: &Arc<Resource>,
+        namespace: Option<&str>,
+        name: &str,
+        subresource: Option<&str>,
+        config: Value,
+        opts: &WriteOptions,
+        manager: &str,
+    ) -> Result<(Output, bool), ApiError> {
+        if opts.field_manager.is_none() {
+            return Err(patch_options_invalid(Cause::new(
+                "FieldValueRequired",
+                "fieldManager",
+                "Required value: is required for apply patch",
+            )));
+        }
+        let mut config = check_type(r, config)?;
+        self.fields
+            .check_unknown(r, &mut config, opts.field_validation, &opts.warnings)?;
+        check_name(&config, name)?;
+        let existing = self.store.get(&r.key(namespace, name));
+        if existing.is_none() {
+            if subresource.is_some() {
+                return Err(ApiError::not_found(&r.qualified(), name));
+            }
+            let created = self
+                .fields
+                .apply(r, None, None, &config, manager, opts.force)?;
+            let output = self
+                .create_object(r, namespace, created, opts, manager, true)
+                .await;
+            return match output {
+                // Lost a race with another creator: apply to what it created.
+                Err(e) if e.reason == "AlreadyExists" => self
+                    .apply_existing(r, namespace, name, subresource, &config, opts, manager)
+                    .await
+                    .map(|o| (o, false)),
+                other => other.map(|o| (o, true)),
+            };
+        }
+        self.apply_existing(r, namespace, name, subresource, &config, opts, manager)
+            .await
+            .map(|o| (o, false))
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn apply_existing(
         &self,
@@ -406,11 +425,16 @@ impl Core {
             pinned,
             |current| {
                 let live = current.ok_or_else(|| ApiError::not_found(&r.qualified(), name))?;
-                let mut live = live.value.clone();
-                live["apiVersion"] = Value::String(r.api_version());
-                let merged =
-                    self.fields
-                        .apply(r, subresource, Some(&live), config, manager, opts.force)?;
+                // The merge takes apiVersion from the configuration, so the live object can stay
+                // in its storage version.
+                let merged = self.fields.apply(
+                    r,
+                    subresource,
+                    Some(&live.value),
+                    config,
+                    manager,
+                    opts.force,
+                )?;
                 Ok(Proposal {
                     object: merged,
                     managed: true,

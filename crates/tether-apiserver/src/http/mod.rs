@@ -458,6 +458,15 @@ async fn read_body(request: Request) -> Result<bytes::Bytes, ApiError> {
 
 /// Parses JSON or YAML bytes into a value, with the position of a syntax error.
 pub fn decode(bytes: &[u8], yaml: bool) -> Result<Value, ApiError> {
+    // Clients (kubectl, kube-rs, client-go) send apply configurations as JSON, which is YAML
+    // too: parse it as JSON first, it is several times faster.
+    let looks_like_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if yaml
+        && looks_like_json
+        && let Ok(value) = serde_json::from_slice(bytes)
+    {
+        return Ok(value);
+    }
     if yaml {
         let text = std::str::from_utf8(bytes)
             .map_err(|e| ApiError::bad_request(format!("the request body is not UTF-8: {e}")))?;

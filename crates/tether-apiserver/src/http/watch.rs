@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::response::Response;
 use bytes::{BufMut, Bytes, BytesMut};
+use futures::FutureExt;
 use http::StatusCode;
 use rand::Rng;
 use serde_json::{Value, json};
@@ -23,60 +24,79 @@ use crate::registry::Resource;
 /// [min-request-timeout, 2 × min-request-timeout) so clients reconnect spread out.
 const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(1800);
 
-fn frame(kind: &str, object: &[u8]) -> Bytes {
-    let mut buf = BytesMut::with_capacity(object.len() + 32);
+/// Appends one watch event line: `{"type":"<kind>","object":<object>}\n`.
+fn append_frame(buf: &mut BytesMut, kind: &str, object: &[u8]) {
+    buf.reserve(object.len() + 32);
     buf.put_slice(b"{\"type\":\"");
     buf.put_slice(kind.as_bytes());
     buf.put_slice(b"\",\"object\":");
     buf.put_slice(object);
     buf.put_slice(b"}\n");
-    buf.freeze()
 }
 
-fn encode_object(r: &Resource, out: &Output, shape: Shape) -> Vec<u8> {
+fn append_object(buf: &mut BytesMut, kind: &str, r: &Resource, out: &Output, shape: Shape) {
     match (shape, out) {
-        (Shape::Object, Output::Stored(stored)) => stored.json.to_vec(),
-        (Shape::Object, Output::Value(v)) => serde_json::to_vec(v).unwrap_or_default(),
-        (Shape::PartialMetadata, out) => {
-            serde_json::to_vec(&partial_metadata(out.value())).unwrap_or_default()
+        // The common case: the stored bytes go out as they are, copied once.
+        (Shape::Object, Output::Stored(stored)) => append_frame(buf, kind, &stored.json),
+        (Shape::Object, Output::Value(v)) => {
+            append_frame(buf, kind, &serde_json::to_vec(v).unwrap_or_default())
         }
+        (Shape::PartialMetadata, out) => append_frame(
+            buf,
+            kind,
+            &serde_json::to_vec(&partial_metadata(out.value())).unwrap_or_default(),
+        ),
         (Shape::Table { v1beta1 }, out) => {
             let t = table::table(r, std::slice::from_ref(out.value()), None, v1beta1, true);
-            serde_json::to_vec(&t).unwrap_or_default()
+            append_frame(buf, kind, &serde_json::to_vec(&t).unwrap_or_default())
         }
     }
 }
 
-fn bookmark(r: &Resource, revision: u64, initial_events_end: bool) -> Bytes {
+fn append_bookmark(buf: &mut BytesMut, r: &Resource, revision: u64, initial_events_end: bool) {
     let mut metadata = json!({"resourceVersion": revision.to_string(), "creationTimestamp": null});
     if initial_events_end {
         metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
     let object: Value =
         json!({"kind": r.kind, "apiVersion": r.api_version(), "metadata": metadata});
-    frame("BOOKMARK", &serde_json::to_vec(&object).unwrap_or_default())
+    append_frame(
+        buf,
+        "BOOKMARK",
+        &serde_json::to_vec(&object).unwrap_or_default(),
+    );
 }
 
-fn encode_event(r: &Resource, event: WatchEvent, shape: Shape, bookmarks: bool) -> Option<Bytes> {
-    Some(match event {
-        WatchEvent::Added(o) => frame("ADDED", &encode_object(r, &o, shape)),
-        WatchEvent::Modified(o) => frame("MODIFIED", &encode_object(r, &o, shape)),
-        WatchEvent::Deleted(o) => frame("DELETED", &encode_object(r, &o, shape)),
+fn append_event(
+    buf: &mut BytesMut,
+    r: &Resource,
+    event: WatchEvent,
+    shape: Shape,
+    bookmarks: bool,
+) {
+    match event {
+        WatchEvent::Added(o) => append_object(buf, "ADDED", r, &o, shape),
+        WatchEvent::Modified(o) => append_object(buf, "MODIFIED", r, &o, shape),
+        WatchEvent::Deleted(o) => append_object(buf, "DELETED", r, &o, shape),
         WatchEvent::Bookmark {
             revision,
             initial_events_end,
         } => {
-            if !bookmarks {
-                return None;
+            if bookmarks {
+                append_bookmark(buf, r, revision, initial_events_end);
             }
-            bookmark(r, revision, initial_events_end)
         }
-        WatchEvent::Error(err) => frame(
+        WatchEvent::Error(err) => append_frame(
+            buf,
             "ERROR",
             &serde_json::to_vec(&err.to_status()).unwrap_or_default(),
         ),
-    })
+    }
 }
+
+/// Events that are ready together go out in one chunk up to this size: under load, one write
+/// (one TLS record, one syscall) carries many events instead of one each.
+const MAX_CHUNK: usize = 256 * 1024;
 
 pub fn respond(
     state: &AppState,
@@ -98,20 +118,34 @@ pub fn respond(
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-        loop {
-            let frame = tokio::select! {
+        let mut ended = false;
+        while !ended {
+            let mut buf = BytesMut::new();
+            tokio::select! {
                 event = stream.next() => match event {
-                    Some(event) => encode_event(&r, event, shape, allow_bookmarks),
+                    Some(event) => append_event(&mut buf, &r, event, shape, allow_bookmarks),
                     None => break,
                 },
-                _ = ticker.tick() => allow_bookmarks.then(|| bookmark(&r, stream.revision(), false)),
+                _ = ticker.tick() => {
+                    if allow_bookmarks {
+                        append_bookmark(&mut buf, &r, stream.revision(), false);
+                    }
+                }
                 _ = &mut deadline => break,
                 _ = shutdown.changed() => break,
-            };
+            }
+            while buf.len() < MAX_CHUNK {
+                match stream.next().now_or_never() {
+                    Some(Some(event)) => append_event(&mut buf, &r, event, shape, allow_bookmarks),
+                    Some(None) => {
+                        ended = true;
+                        break;
+                    }
+                    None => break,
+                }
+            }
             // A failed send means the client went away.
-            if let Some(frame) = frame
-                && tx.send(Ok(frame)).await.is_err()
-            {
+            if !buf.is_empty() && tx.send(Ok(buf.freeze())).await.is_err() {
                 break;
             }
         }
