@@ -279,11 +279,9 @@ async fn resource(
             let opts = write_opts(&query, &request)?;
             let body = read_object(request).await?;
             let created = core.create(&r, namespace, body, &opts).await?;
-            Ok(respond::object(
-                StatusCode::CREATED,
-                &r,
-                &created,
-                negotiated,
+            Ok(with_warnings(
+                respond::object(StatusCode::CREATED, &r, &created, negotiated),
+                &opts.warnings,
             ))
         }
         Verb::Update => {
@@ -304,7 +302,10 @@ async fn resource(
             } else {
                 StatusCode::OK
             };
-            Ok(respond::object(status, &r, &patched, negotiated))
+            Ok(with_warnings(
+                respond::object(status, &r, &patched, negotiated),
+                &opts.warnings,
+            ))
         }
         Verb::Delete => {
             let opts = delete_options(&query, request).await?;
