@@ -537,7 +537,6 @@ pub fn strategic_merge(r: &Resource, object: Value, patch: &Value) -> Result<Val
     use tether_schema::{SchemaPatchMeta, SmpErrorKind};
     if !r.origin.is_builtin() {
         return Err(ApiError::unsupported_media_type(
-            "application/strategic-merge-patch+json",
             &crate::http::negotiate::PATCH_TYPES[..2],
         ));
     }

@@ -212,12 +212,14 @@ impl ApiError {
         )
     }
 
-    pub fn unsupported_media_type(content_type: &str, accepted: &[&str]) -> Self {
+    /// 415, worded as upstream's `negotiation.NewUnsupportedMediaTypeError`: the accepted types,
+    /// not the one sent.
+    pub fn unsupported_media_type(accepted: &[&str]) -> Self {
         Self::plain(
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format ({content_type}) - accepted media types include: {}",
+                "the body of the request was in an unknown format - accepted media types include: {}",
                 accepted.join(", ")
             ),
         )
@@ -344,6 +346,16 @@ mod tests {
             "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified; please apply your changes to the latest version and try again"
         );
         assert_eq!(err.to_status()["details"]["group"], "apps");
+    }
+
+    #[test]
+    fn unsupported_media_type_lists_what_is_accepted() {
+        let err = ApiError::unsupported_media_type(&["application/json", "application/yaml"]);
+        assert_eq!((err.code, err.reason), (415, "UnsupportedMediaType"));
+        assert_eq!(
+            err.message,
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml"
+        );
     }
 
     #[test]

@@ -160,14 +160,11 @@ pub fn body_format(content_type: Option<&str>) -> Result<BodyFormat, ApiError> {
         "" | "application/json" => Ok(BodyFormat::Json),
         "application/yaml" => Ok(BodyFormat::Yaml),
         "application/vnd.kubernetes.protobuf" => Ok(BodyFormat::Protobuf),
-        other => Err(ApiError::unsupported_media_type(
-            other,
-            &[
-                "application/json",
-                "application/yaml",
-                "application/vnd.kubernetes.protobuf",
-            ],
-        )),
+        _ => Err(ApiError::unsupported_media_type(&[
+            "application/json",
+            "application/yaml",
+            "application/vnd.kubernetes.protobuf",
+        ])),
     }
 }
 
@@ -184,7 +181,7 @@ pub fn patch_type(content_type: Option<&str>) -> Result<PatchType, ApiError> {
         "application/merge-patch+json" => Ok(PatchType::Merge),
         "application/strategic-merge-patch+json" => Ok(PatchType::Strategic),
         "application/apply-patch+yaml" => Ok(PatchType::Apply),
-        other => Err(ApiError::unsupported_media_type(other, PATCH_TYPES)),
+        _ => Err(ApiError::unsupported_media_type(PATCH_TYPES)),
     }
 }
 
