@@ -537,7 +537,7 @@ pub fn strategic_merge(r: &Resource, object: Value, patch: &Value) -> Result<Val
     use tether_schema::{SchemaPatchMeta, SmpErrorKind};
     if !r.origin.is_builtin() {
         return Err(ApiError::unsupported_media_type(
-            &crate::http::negotiate::PATCH_TYPES[..2],
+            crate::http::negotiate::CUSTOM_PATCH_TYPES,
         ));
     }
     let (schema, ty) = type_of(r);

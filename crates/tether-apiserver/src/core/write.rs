@@ -319,6 +319,12 @@ impl Core {
             }
             other => other,
         };
+        // The patch type is refused before the object is looked up, as upstream does.
+        if matches!(patch, PatchBody::Strategic(_)) && !r.origin.is_builtin() {
+            return Err(ApiError::unsupported_media_type(
+                crate::http::negotiate::CUSTOM_PATCH_TYPES,
+            ));
+        }
         if opts.force {
             return Err(patch_options_invalid(Cause::new(
                 "FieldValueForbidden",

@@ -175,6 +175,13 @@ pub const PATCH_TYPES: &[&str] = &[
     "application/apply-patch+yaml",
 ];
 
+/// What custom resources accept: no strategic merge patch, as they have no patch strategies.
+pub const CUSTOM_PATCH_TYPES: &[&str] = &[
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/apply-patch+yaml",
+];
+
 pub fn patch_type(content_type: Option<&str>) -> Result<PatchType, ApiError> {
     match essence(content_type).as_str() {
         "application/json-patch+json" => Ok(PatchType::Json),
