@@ -90,6 +90,37 @@ fn decode_continue(token: &str, prefix: &str) -> Result<(u64, String), ApiError>
     Ok((revision, format!("{prefix}{relative}")))
 }
 
+/// kube-apiserver's `ValidateListOptions` for `resourceVersionMatch`: every violation is a cause
+/// of one 422.
+fn validate_match(opts: &ListOptions) -> Result<(), ApiError> {
+    let Some(m) = opts.rv_match else {
+        return Ok(());
+    };
+    let rv = opts.resource_version.as_deref().unwrap_or("");
+    let mut causes = vec![];
+    let mut forbid = |detail: &str| {
+        causes.push(crate::status::Cause::new(
+            "FieldValueForbidden",
+            "resourceVersionMatch",
+            format!("Forbidden: {detail}"),
+        ))
+    };
+    if rv.is_empty() {
+        forbid("resourceVersionMatch is forbidden unless resourceVersion is provided");
+    }
+    if opts.continue_token.is_some() {
+        forbid("resourceVersionMatch is forbidden when continue is provided");
+    }
+    if m == RvMatch::Exact && rv == "0" {
+        forbid("resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid("meta.k8s.io", "ListOptions", "", causes))
+    }
+}
+
 impl Core {
     pub async fn list(
         &self,
@@ -97,12 +128,14 @@ impl Core {
         namespace: Option<&str>,
         opts: &ListOptions,
     ) -> Result<ListResult, ApiError> {
+        validate_match(opts)?;
         let prefix = r.prefix(namespace);
         let (at_revision, start_after) = if let Some(token) = &opts.continue_token {
+            // "0" (any) is allowed with a continue token, as upstream allows it.
             if opts
                 .resource_version
                 .as_deref()
-                .is_some_and(|rv| !rv.is_empty())
+                .is_some_and(|rv| !rv.is_empty() && rv != "0")
             {
                 return Err(ApiError::bad_request(
                     "specifying resource version is not allowed when using continue",
@@ -188,6 +221,26 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resource_version_match_is_validated_as_upstream() {
+        let opts = |rv: Option<&str>, m: RvMatch, token: Option<&str>| ListOptions {
+            resource_version: rv.map(str::to_owned),
+            rv_match: Some(m),
+            continue_token: token.map(str::to_owned),
+            ..Default::default()
+        };
+        let err = validate_match(&opts(None, RvMatch::Exact, None)).unwrap_err();
+        assert_eq!((err.code, err.reason), (422, "Invalid"));
+        assert_eq!(
+            err.message,
+            "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+        );
+        let err = validate_match(&opts(Some("0"), RvMatch::Exact, Some("t"))).unwrap_err();
+        assert_eq!(err.details.unwrap().causes.len(), 2);
+        assert!(validate_match(&opts(Some("0"), RvMatch::NotOlderThan, None)).is_ok());
+        assert!(validate_match(&ListOptions::default()).is_ok());
+    }
 
     #[test]
     fn continue_tokens_round_trip() {
