@@ -64,7 +64,11 @@ fn encode_continue(revision: u64, prefix: &str, last_key: &str) -> String {
 
 /// The revision and the key to continue after.
 fn decode_continue(token: &str, prefix: &str) -> Result<(u64, String), ApiError> {
-    let bad = |why: &str| ApiError::bad_request(format!("continue key is not valid: {why}"));
+    let bad = |why: &str| {
+        ApiError::bad_request(format!(
+            "invalid continue token: continue key is not valid: {why}"
+        ))
+    };
     let bytes = URL_SAFE_NO_PAD
         .decode(token.trim_end_matches('='))
         .map_err(|_| bad("not base64"))?;
@@ -163,8 +167,9 @@ impl Core {
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter. (revision {requested} is older than {oldest})"
                 ))
             }
-            tether_store::Error::Expired { requested, oldest } => {
-                ApiError::expired(format!("too old resource version: {requested} ({oldest})"))
+            // etcd3's interpretListError: an Exact read at a compacted revision.
+            tether_store::Error::Expired { .. } => {
+                ApiError::expired("The resourceVersion for the provided list is too old.")
             }
             tether_store::Error::FutureRevision { requested, current } => {
                 ApiError::too_large_resource_version(requested, current)
@@ -247,7 +252,14 @@ mod tests {
         let token = encode_continue(42, "/configmaps/", "/configmaps/demo/b");
         let (rv, start) = decode_continue(&token, "/configmaps/").unwrap();
         assert_eq!((rv, start.as_str()), (42, "/configmaps/demo/b"));
-        assert_eq!(decode_continue("%%%", "/x/").unwrap_err().code, 400);
+        let err = decode_continue("%%%", "/x/").unwrap_err();
+        assert_eq!(err.code, 400);
+        assert!(
+            err.message
+                .starts_with("invalid continue token: continue key is not valid: "),
+            "{}",
+            err.message
+        );
         let evil = URL_SAFE_NO_PAD.encode(r#"{"v":"meta.k8s.io/v1","rv":1,"start":"../x\u0000"}"#);
         assert!(decode_continue(&evil, "/x/").is_err());
     }
