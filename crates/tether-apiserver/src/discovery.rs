@@ -87,6 +87,11 @@ fn subresource_verbs() -> Value {
     json!(["get", "patch", "update"])
 }
 
+/// `namespaces/finalize`, which only the core Namespace resource has (update only).
+fn has_finalize(r: &Resource) -> bool {
+    r.origin.is_builtin() && r.group.is_empty() && r.resource == "namespaces"
+}
+
 /// The `APIResource` entries of one resource: itself, then its subresources.
 fn api_resources(r: &Resource) -> Vec<Value> {
     let mut main = json!({
@@ -103,6 +108,15 @@ fn api_resources(r: &Resource) -> Vec<Value> {
         main["categories"] = json!(r.categories);
     }
     let mut out = vec![main];
+    if has_finalize(r) {
+        out.push(json!({
+            "name": format!("{}/finalize", r.resource),
+            "singularName": "",
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": ["update"],
+        }));
+    }
     if r.scale.is_some() {
         out.push(json!({
             "name": format!("{}/scale", r.resource),
@@ -156,6 +170,13 @@ fn aggregated_resource(r: &Resource) -> Value {
         entry["categories"] = json!(r.categories);
     }
     let mut subresources = vec![];
+    if has_finalize(r) {
+        subresources.push(json!({
+            "subresource": "finalize",
+            "responseKind": {"group": "", "version": "", "kind": r.kind},
+            "verbs": ["update"],
+        }));
+    }
     if r.scale.is_some() {
         subresources.push(json!({
             "subresource": "scale",
@@ -229,6 +250,28 @@ mod tests {
         assert!(names.contains(&"deployments/status"));
         assert!(names.contains(&"deployments/scale"));
         assert!(resource_list(&registry, "apps", "v9").is_none());
+    }
+
+    #[test]
+    fn namespaces_list_their_finalize_subresource() {
+        let registry = Registry::with_builtins();
+        let doc = resource_list(&registry, "", "v1").unwrap();
+        let finalize = doc["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "namespaces/finalize")
+            .unwrap();
+        assert_eq!(finalize["verbs"], json!(["update"]));
+        assert_eq!(finalize["kind"], "Namespace");
+        let apps = resource_list(&registry, "apps", "v1").unwrap();
+        assert!(
+            !apps["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["name"].as_str().unwrap().ends_with("/finalize"))
+        );
     }
 
     #[test]
