@@ -11,7 +11,9 @@
 //! 3. the JSON that Go's encoding/json writes for the same Go object: `apiVersion` and `kind`
 //!    first, fields in Go declaration order, messages that arrived always written (Go writes
 //!    non-pointer structs even when empty), zero scalars written only for Go pointers and fields
-//!    without `omitempty`, map keys sorted, and the types with their own JSON form (`Time`,
+//!    without `omitempty` (where kubectl 1.33 does not know the Go type — apiextensions,
+//!    kube-aggregator, fields newer than 1.33 — only for the OpenAPI `required` ones), map keys
+//!    sorted, and the types with their own JSON form (`Time`,
 //!    `MicroTime`, `Duration`, `Quantity`, `IntOrString`, `RawExtension`, `FieldsV1`, the
 //!    apiextensions `JSON*` unions, `bytes` as base64).
 //!
@@ -19,6 +21,10 @@
 //! UTF-8 and nesting deeper than [`MAX_DEPTH`] are [`ProtobufError`]s naming the message type
 //! and the JSON path, never panics. Unknown fields are skipped, as Go skips them. Zero times and
 //! empty raw JSON, which Go writes as `null`, are left out.
+//!
+//! Regenerating the table (after moving to a newer k8s-pb, OpenAPI document or kubectl):
+//! `TETHER_BLESS=1 cargo test -p tether-apiserver --test protobuf_table`; that file says which
+//! inputs it reads. The decoder's fuzz target is `fuzz/fuzz_targets/protobuf_decode.rs`.
 
 mod decode;
 mod error;

@@ -178,7 +178,8 @@ fn special(s: &str) -> Option<Special> {
 }
 
 fn kind(s: &str, by_name: &HashMap<String, usize>) -> Option<Kind> {
-    if let Some(value) = s.strip_prefix("map:") {
+    // Kubernetes maps are all keyed by strings; the table spells the key kind out anyway.
+    if let Some(value) = s.strip_prefix("map:string,") {
         return Some(Kind::Map(Box::new(kind(value, by_name)?)));
     }
     if let Some(name) = s.strip_prefix("msg:") {
