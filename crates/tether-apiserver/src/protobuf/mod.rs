@@ -23,8 +23,9 @@
 //! empty raw JSON, which Go writes as `null`, are left out.
 //!
 //! Regenerating the table (after moving to a newer k8s-pb, OpenAPI document or kubectl):
-//! `TETHER_BLESS=1 cargo test -p tether-apiserver --test protobuf_table`; that file says which
-//! inputs it reads. The decoder's fuzz target is `fuzz/fuzz_targets/protobuf_decode.rs`.
+//! `TETHER_BLESS=1 cargo test -p tether-apiserver --test protobuf_table -- --ignored`; that
+//! file says which inputs it reads. The decoder's fuzz target is
+//! `fuzz/fuzz_targets/protobuf_decode.rs`.
 
 mod decode;
 mod error;
