@@ -137,6 +137,12 @@ fn differences(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Whether a `-v=8` log shows a request body sent as protobuf (its request headers; responses
+/// are JSON).
+fn sent_protobuf(log: &str) -> bool {
+    log.contains("Content-Type: application/vnd.kubernetes.protobuf")
+}
+
 /// `args` with `flags` added before a `--` (after which come the container's command).
 fn with_flags<'a>(args: &[&'a str], flags: &[&'a str]) -> Vec<&'a str> {
     let at = args.iter().position(|a| *a == "--").unwrap_or(args.len());
@@ -304,6 +310,20 @@ const CASES: &[(&[&str], &[&str])] = &[
         &["poddisruptionbudget", "pdb1", "-n", "demo"],
     ),
     (
+        &[
+            "create",
+            "secret",
+            "docker-registry",
+            "reg1",
+            "-n",
+            "demo",
+            "--docker-server=registry.example.com",
+            "--docker-username=u",
+            "--docker-password=p",
+        ],
+        &["secret", "reg1", "-n", "demo"],
+    ),
+    (
         &["create", "serviceaccount", "sa1", "-n", "demo"],
         &["serviceaccount", "sa1", "-n", "demo"],
     ),
@@ -337,8 +357,7 @@ async fn kubectl_creates_arrive_as_protobuf_and_store_what_kubectl_built() {
 
     let (_, log) = kubectl.run(&["create", "namespace", "demo", "-v=8"]).await;
     assert!(
-        log.contains("Content-Type: application/vnd.kubernetes.protobuf")
-            || log.contains("\"Content-Type\"=\"application/vnd.kubernetes.protobuf\""),
+        sent_protobuf(&log),
         "kubectl 1.33 did not send protobuf, so this test proves nothing:\n{log}"
     );
     let mut problems = Vec::new();
@@ -347,6 +366,14 @@ async fn kubectl_creates_arrive_as_protobuf_and_store_what_kubectl_built() {
         vec!["namespace", "demo"],
     )];
     cases.extend(CASES.iter().map(|(c, g)| (c.to_vec(), g.to_vec())));
+    // Bytes that are not UTF-8 go to `binaryData`, a map of bytes on the wire.
+    let binary = dir.path().join("blob.bin");
+    std::fs::write(&binary, (0u8..=255).rev().collect::<Vec<u8>>()).unwrap();
+    let from_file = format!("--from-file=blob={}", binary.display());
+    cases.push((
+        vec!["create", "configmap", "bin1", "-n", "demo", &from_file],
+        vec!["configmap", "bin1", "-n", "demo"],
+    ));
     for (i, (create, get)) in cases.iter().enumerate() {
         let (printed, _) = kubectl
             .run(&with_flags(create, &["--dry-run=client", "-o", "json"]))
@@ -356,7 +383,7 @@ async fn kubectl_creates_arrive_as_protobuf_and_store_what_kubectl_built() {
         // The namespace was created above, with -v=8.
         if i > 0 {
             let (_, log) = kubectl.run(&with_flags(create, &["-v=8"])).await;
-            if !log.contains("application/vnd.kubernetes.protobuf") {
+            if !sent_protobuf(&log) {
                 problems.push(format!("{create:?}: not sent as protobuf"));
             }
         }
