@@ -2167,6 +2167,31 @@ async fn field_validation_strict_refuses_and_warn_warns() {
         headers.get("warning").is_some(),
         "apply with an unknown field warns"
     );
+    // A merge patch that adds an unknown field is checked like any write.
+    let patch = serde_json::to_vec(&json!({"bogus": 2})).unwrap();
+    let (status, _, refused) = send(
+        &client,
+        Method::PATCH,
+        "/api/v1/namespaces/default/configmaps/v?fieldValidation=Strict",
+        &[("Content-Type", "application/merge-patch+json")],
+        patch.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let (status, headers, stored) = send(
+        &client,
+        Method::PATCH,
+        "/api/v1/namespaces/default/configmaps/v?fieldValidation=Warn",
+        &[("Content-Type", "application/merge-patch+json")],
+        patch,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    assert!(
+        headers.get("warning").is_some(),
+        "a merge patch with an unknown field warns"
+    );
+    assert!(stored.get("bogus").is_none(), "unknown fields are dropped");
     server.shutdown().await.unwrap();
 }
 

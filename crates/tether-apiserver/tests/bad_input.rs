@@ -722,10 +722,12 @@ async fn missing_and_wrong_tokens_are_401() {
 async fn malformed_query_parameters_are_400() {
     let (server, raw) = start().await;
     for (case, target, message_start) in [
+        // (A boolean like `watch=maybe` is not an error: upstream reads anything but absent,
+        // "0" and "false" as true.)
         (
-            "watch=maybe",
-            format!("{CONFIGMAPS}?watch=maybe"),
-            "invalid value for watch: ",
+            "timeoutSeconds that is not a number",
+            format!("{CONFIGMAPS}?watch=true&timeoutSeconds=soon"),
+            "invalid value for timeoutSeconds: ",
         ),
         (
             "garbage continue token",

@@ -189,15 +189,11 @@ impl Core {
 
     /// The revision a list without a continue token reads at (`None`: current).
     async fn list_revision(&self, opts: &ListOptions) -> Result<Option<u64>, ApiError> {
+        // The match rules (none without a version, no Exact at "0") were enforced by
+        // `validate_match` before this.
         let rv = opts.resource_version.as_deref().filter(|rv| !rv.is_empty());
         match (rv, opts.rv_match) {
-            (None, Some(m)) => Err(ApiError::bad_request(format!(
-                "resourceVersionMatch {m:?} is forbidden unless resourceVersion is provided"
-            ))),
-            (None, None) | (Some("0"), None | Some(RvMatch::NotOlderThan)) => Ok(None),
-            (Some("0"), Some(RvMatch::Exact)) => Err(ApiError::bad_request(
-                "resourceVersionMatch \"Exact\" is forbidden for resourceVersion \"0\"",
-            )),
+            (None | Some("0"), _) => Ok(None),
             (Some(rv), Some(RvMatch::Exact)) => Ok(Some(parse_revision(rv)?)),
             (Some(rv), _) => {
                 let wanted = parse_revision(rv)?;

@@ -349,7 +349,15 @@ impl Core {
                     if object::resource_version(&patched) != object::resource_version(&base.value) {
                         return Err(ApiError::conflict(&r.qualified(), name));
                     }
-                    let patched = check_type(r, patched)?;
+                    let mut patched = check_type(r, patched)?;
+                    // The patched object is what the request writes: unknown fields in it are
+                    // the patch's, handled per fieldValidation like a create's.
+                    self.fields.check_unknown(
+                        r,
+                        &mut patched,
+                        opts.field_validation,
+                        &opts.warnings,
+                    )?;
                     check_name(&patched, name)?;
                     Ok(Proposal {
                         object: patched,

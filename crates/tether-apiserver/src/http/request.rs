@@ -142,24 +142,18 @@ impl Query {
             .filter(|v| !v.is_empty())
     }
 
-    /// A boolean parameter as Go's `strconv.ParseBool` reads it; absent is false.
+    /// A boolean parameter as kube-apiserver's query decoder reads it
+    /// (`runtime.Convert_Slice_string_To_bool`): absent, `0` and `false` (any case) are false;
+    /// anything else, even an empty value, is true.
     pub fn flag(&self, key: &str) -> Result<bool, ApiError> {
-        match self.get(key) {
-            None => Ok(false),
-            Some("1" | "t" | "T" | "true" | "TRUE" | "True") => Ok(true),
-            Some("0" | "f" | "F" | "false" | "FALSE" | "False") => Ok(false),
-            Some(other) => Err(ApiError::bad_request(format!(
-                "invalid value for {key}: strconv.ParseBool: parsing \"{other}\": invalid syntax"
-            ))),
-        }
+        Ok(self.optional_flag(key)?.unwrap_or(false))
     }
 
     pub fn optional_flag(&self, key: &str) -> Result<Option<bool>, ApiError> {
-        if self.get(key).is_none() {
-            Ok(None)
-        } else {
-            self.flag(key).map(Some)
-        }
+        Ok(self
+            .0
+            .get(key)
+            .map(|v| !(v == "0" || v.eq_ignore_ascii_case("false"))))
     }
 
     pub fn int(&self, key: &str) -> Result<Option<i64>, ApiError> {
@@ -284,6 +278,10 @@ mod tests {
         assert_eq!(q.int("limit").unwrap(), Some(500));
         assert_eq!(q.get("labelSelector"), Some("app=web"));
         assert!(q.dry_run().unwrap());
-        assert!(Query::parse(Some("watch=maybe")).flag("watch").is_err());
+        // Upstream: only absent, "0" and "false" are false.
+        assert!(Query::parse(Some("watch=maybe")).flag("watch").unwrap());
+        assert!(Query::parse(Some("watch=")).flag("watch").unwrap());
+        assert!(!Query::parse(Some("watch=FALSE")).flag("watch").unwrap());
+        assert!(!Query::parse(Some("watch=0")).flag("watch").unwrap());
     }
 }
