@@ -1085,9 +1085,12 @@ mod gotypes {
                     index: i as usize,
                     tag: number,
                     json_name,
-                    omitempty: json
-                        .as_deref()
-                        .is_some_and(|j| j.split(',').skip(1).any(|o| o == "omitempty")),
+                    // `omitzero` (Go 1.24) drops zero scalars just as `omitempty` does.
+                    omitempty: json.as_deref().is_some_and(|j| {
+                        j.split(',')
+                            .skip(1)
+                            .any(|o| o == "omitempty" || o == "omitzero")
+                    }),
                     pointer: image.u8(ft + 23) & 0x1f == KIND_POINTER,
                     inline: json
                         .as_deref()
