@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::queue::{self, Queue};
+use super::RETRY;
+use super::queue::Queue;
 use crate::core::{CRD_CLEANUP_FINALIZER, Core};
 use crate::registry::{Origin, Resource};
 use crate::status::ApiError;
 use crate::{crd, object};
 
 const MANAGER: &str = "kube-apiserver";
-const RETRY: Duration = Duration::from_millis(250);
 
 pub fn crd_resource(core: &Core) -> Option<Arc<Resource>> {
     core.registry
@@ -40,30 +40,19 @@ pub fn install_stored(core: &Core) {
 
 pub async fn run(core: Core, shutdown: tokio::sync::watch::Receiver<bool>) {
     let Some(r) = crd_resource(&core) else { return };
-    let (queue, mut rx) = queue::queue();
-    let follower = {
-        let (core, r, queue, shutdown) = (core.clone(), r.clone(), queue.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            super::follow(&core, &r, shutdown, |o, _| {
-                queue.add((None, object::name(o).to_owned()))
-            })
-            .await;
-        })
-    };
-    let mut stop = shutdown.clone();
-    loop {
-        tokio::select! {
-            key = rx.next() => {
-                let Some((_, name)) = key else { break };
-                if let Err(err) = reconcile(&core, &r, &name, &queue).await {
-                    tracing::warn!(crd = %name, %err, "reconciling CRD failed; retrying");
-                    queue.add_after((None, name), RETRY);
-                }
-            }
-            _ = stop.changed() => break,
-        }
-    }
-    follower.abort();
+    let (c, cr) = (core.clone(), r.clone());
+    super::run_controller(
+        core,
+        r,
+        shutdown,
+        Duration::ZERO,
+        |_, _| true,
+        move |key, queue| {
+            let (core, r) = (c.clone(), cr.clone());
+            async move { reconcile(&core, &r, &key.1, &queue).await }
+        },
+    )
+    .await;
 }
 
 /// Another CRD or a built-in already serving this CRD's group and plural (or kind).

@@ -16,12 +16,70 @@ pub mod namespaces;
 mod queue;
 pub mod workloads;
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tether_store::{Event, Filter};
 
 use crate::core::Core;
+use crate::object;
 use crate::registry::Resource;
+use crate::status::ApiError;
+use queue::{Key, Queue};
+
+/// How soon a failed reconcile, or one waiting on something, runs again.
+pub(super) const RETRY: Duration = Duration::from_millis(250);
+
+/// One controller: follows `r`'s objects, queues those `wants` picks (after `delay`), and
+/// reconciles queued keys one at a time until shutdown. A failed reconcile is retried shortly;
+/// `reconcile` may also re-queue a key itself (an object waiting on something).
+pub(crate) async fn run_controller<F, Fut>(
+    core: Core,
+    r: Arc<Resource>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    delay: Duration,
+    wants: impl Fn(&serde_json::Value, bool) -> bool + Send + Sync + 'static,
+    mut reconcile: F,
+) where
+    F: FnMut(Key, Queue) -> Fut,
+    Fut: Future<Output = Result<(), ApiError>>,
+{
+    let (queue, mut rx) = queue::queue();
+    let follower = {
+        let (core, r, queue, shutdown) = (core.clone(), r.clone(), queue.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            follow(&core, &r, shutdown, |o, deleted| {
+                if wants(o, deleted) {
+                    let key: Key = (
+                        object::namespace(o).map(str::to_owned),
+                        object::name(o).to_owned(),
+                    );
+                    if delay.is_zero() {
+                        queue.add(key);
+                    } else {
+                        queue.add_after(key, delay);
+                    }
+                }
+            })
+            .await;
+        })
+    };
+    let mut stop = shutdown;
+    loop {
+        tokio::select! {
+            key = rx.next() => {
+                let Some(key) = key else { break };
+                if let Err(err) = reconcile(key.clone(), queue.clone()).await {
+                    tracing::warn!(resource = %r.resource, name = %key.1, %err, "reconcile failed; retrying");
+                    queue.add_after(key, RETRY);
+                }
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    follower.abort();
+}
 
 /// Lists `r` and yields its objects, then every later event of it, until shutdown.
 pub(crate) async fn follow(

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::queue::{self, Queue};
+use super::RETRY;
+use super::queue::Queue;
 use crate::core::{Core, WriteOptions};
 use crate::object;
 use crate::registry::Resource;
 use crate::status::ApiError;
 
 const MANAGER: &str = "kube-controller-manager";
-const RETRY: Duration = Duration::from_millis(250);
 /// Namespaces kube-apiserver creates at start.
 pub const SYSTEM_NAMESPACES: &[&str] =
     &["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -48,32 +48,21 @@ pub async fn ensure_system_namespaces(core: &Core) -> Result<(), ApiError> {
 
 pub async fn run(core: Core, shutdown: tokio::sync::watch::Receiver<bool>) {
     let Some(r) = namespaces(&core) else { return };
-    let (queue, mut rx) = queue::queue();
-    let follower = {
-        let (core, r, queue, shutdown) = (core.clone(), r.clone(), queue.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            super::follow(&core, &r, shutdown, |o, deleted| {
-                if !deleted && object::deletion_timestamp(o).is_some() {
-                    queue.add((None, object::name(o).to_owned()));
-                }
-            })
-            .await;
-        })
-    };
-    let mut stop = shutdown.clone();
-    loop {
-        tokio::select! {
-            key = rx.next() => {
-                let Some((_, name)) = key else { break };
-                if let Err(err) = reconcile(&core, &r, &name, &queue).await {
-                    tracing::warn!(namespace = %name, %err, "deleting namespace content failed; retrying");
-                    queue.add_after((None, name), RETRY);
-                }
-            }
-            _ = stop.changed() => break,
-        }
-    }
-    follower.abort();
+    let (c, nr) = (core.clone(), r.clone());
+    let terminating =
+        |o: &Value, deleted: bool| !deleted && object::deletion_timestamp(o).is_some();
+    super::run_controller(
+        core,
+        r,
+        shutdown,
+        Duration::ZERO,
+        terminating,
+        move |key, queue| {
+            let (core, r) = (c.clone(), nr.clone());
+            async move { reconcile(&core, &r, &key.1, &queue).await }
+        },
+    )
+    .await;
 }
 
 /// Every namespaced resource once (one version per group/resource: they share storage).

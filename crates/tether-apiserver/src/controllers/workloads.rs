@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::queue::{self, Key, Queue};
+use super::queue::Key;
 use crate::core::Core;
 use crate::object;
 use crate::registry::Resource;
@@ -57,40 +57,13 @@ async fn run_one(
     delay: Duration,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let (queue, mut rx) = queue::queue();
-    let follower = {
-        let (core, r, queue, shutdown) = (core.clone(), r.clone(), queue.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            super::follow(&core, &r, shutdown, |o, deleted| {
-                if !deleted && needs_update(kind, o) {
-                    let key: Key = (
-                        object::namespace(o).map(str::to_owned),
-                        object::name(o).to_owned(),
-                    );
-                    queue.add_after(key, delay);
-                }
-            })
-            .await;
-        })
-    };
-    let mut stop = shutdown.clone();
-    loop {
-        tokio::select! {
-            key = rx.next() => {
-                let Some(key) = key else { break };
-                if let Err(err) = reconcile(&core, &r, kind, &key).await {
-                    tracing::warn!(resource = %r.resource, name = %key.1, %err, "simulating status failed; retrying");
-                    retry(&queue, key);
-                }
-            }
-            _ = stop.changed() => break,
-        }
-    }
-    follower.abort();
-}
-
-fn retry(queue: &Queue, key: Key) {
-    queue.add_after(key, Duration::from_millis(250));
+    let (c, wr) = (core.clone(), r.clone());
+    let wants = move |o: &Value, deleted: bool| !deleted && needs_update(kind, o);
+    super::run_controller(core, r, shutdown, delay, wants, move |key, _| {
+        let (core, r) = (c.clone(), wr.clone());
+        async move { reconcile(&core, &r, kind, &key).await }
+    })
+    .await;
 }
 
 fn needs_update(kind: Kind, o: &Value) -> bool {
