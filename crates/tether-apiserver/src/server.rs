@@ -99,6 +99,7 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     accept: JoinHandle<()>,
+    watches: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -170,12 +171,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             stopped.clone(),
         )));
     }
+    let watches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let state = AppState {
         core: core.clone(),
         token: Arc::from(credentials.token.as_str()),
         server_address: Arc::from(client_address(addr).as_str()),
         bookmark_interval: config.bookmark_interval,
         shutdown: stopped.clone(),
+        watches: watches.clone(),
     };
     let accept = tokio::spawn(serve(listener, tls, router(state), stopped));
     tracing::info!(%server_url, "control plane serving");
@@ -187,6 +190,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         stop,
         tasks,
         accept,
+        watches,
     })
 }
 
@@ -269,6 +273,11 @@ impl RunningServer {
 
     pub fn ca_pem(&self) -> &str {
         &self.credentials.ca_pem
+    }
+
+    /// How many watch streams are open right now.
+    pub fn open_watches(&self) -> usize {
+        self.watches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The server's internals, for in-process callers (the `tether dev` controllers use HTTP).

@@ -273,3 +273,73 @@ async fn watcher_and_reflector_survive_a_restart_without_losing_events() {
     raw_task.abort();
     server.shutdown().await.unwrap();
 }
+
+/// Opens a watch over a raw TLS connection (HTTP/1.1) and returns the connection once the
+/// response has started: dropping it is a client going away.
+async fn raw_watch(
+    server: &RunningServer,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(server.ca_pem().as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let name = rustls::pki_types::ServerName::IpAddress(server.addr().ip().into());
+    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let request = format!(
+        "GET /api/v1/namespaces/default/configmaps?watch=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+        server.token()
+    );
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        tls.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    tls
+}
+
+/// A client that goes away ends its watch on the server at once, even when no event would
+/// have been sent to it (found by fuzzing: idle watches lingered until their timeout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnected_watcher_leaves_no_stream_behind() {
+    // No bookmark would wake the streams: only noticing the client going away can end them.
+    let config = ServerConfig {
+        bookmark_interval: Duration::from_secs(3600),
+        ..ServerConfig::ephemeral()
+    };
+    let server = tether_apiserver::start(config).await.unwrap();
+    let mut watches = vec![];
+    for _ in 0..5 {
+        watches.push(raw_watch(&server).await);
+    }
+    assert_eq!(server.open_watches(), 5);
+    drop(watches);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while server.open_watches() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} watches still open after their clients went away",
+            server.open_watches()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.shutdown().await.unwrap();
+}

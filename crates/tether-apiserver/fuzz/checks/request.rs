@@ -41,6 +41,7 @@ fn harness() -> &'static Harness {
             server_address: "127.0.0.1:6443".into(),
             bookmark_interval: std::time::Duration::from_secs(3600),
             shutdown: stopped,
+            watches: Default::default(),
         };
         runtime.block_on(async {
             tether_apiserver::controllers::namespaces::ensure_system_namespaces(&core)

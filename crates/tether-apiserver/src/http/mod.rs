@@ -42,6 +42,8 @@ pub struct AppState {
     pub bookmark_interval: Duration,
     /// Flips to true when the server shuts down, ending watches.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Watch streams currently open.
+    pub watches: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -3,6 +3,7 @@
 //! shutdown, or when the client goes away.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -98,6 +99,23 @@ fn append_event(
 /// (one TLS record, one syscall) carries many events instead of one each.
 const MAX_CHUNK: usize = 256 * 1024;
 
+/// Counts a watch as open for as long as its task runs.
+struct OpenWatch(Arc<AtomicUsize>);
+
+impl OpenWatch {
+    fn new(count: Arc<AtomicUsize>) -> OpenWatch {
+        count.fetch_add(1, Ordering::Relaxed);
+        OpenWatch(count)
+    }
+}
+
+impl Drop for OpenWatch {
+    fn drop(&mut self) {
+        let left = self.0.fetch_sub(1, Ordering::Relaxed) - 1;
+        tracing::debug!(open = left, "watch closed");
+    }
+}
+
 pub fn respond(
     state: &AppState,
     r: Arc<Resource>,
@@ -114,7 +132,9 @@ pub fn respond(
     let interval = state.bookmark_interval;
     let mut shutdown = state.shutdown.clone();
     let shape = negotiated.shape;
+    let open = OpenWatch::new(state.watches.clone());
     tokio::spawn(async move {
+        let _open = open;
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
@@ -133,6 +153,9 @@ pub fn respond(
                 }
                 _ = &mut deadline => break,
                 _ = shutdown.changed() => break,
+                // The client went away: end now, not at the next event (an idle watch would
+                // otherwise linger until its timeout).
+                _ = tx.closed() => break,
             }
             while buf.len() < MAX_CHUNK {
                 match stream.next().now_or_never() {
