@@ -1,6 +1,6 @@
 //! Decoding a protobuf Deployment body, against parsing the same object from JSON.
 //!
-//! `CARGO_TARGET_DIR=/work/target-proto cargo bench -p tether-apiserver --bench protobuf`
+//! `cargo bench -p tether-apiserver --bench protobuf`
 
 use std::hint::black_box;
 
