@@ -1,0 +1,1 @@
+//! `replacements`: copy fields from one resource into others. TODO(helper).

@@ -1,0 +1,18 @@
+//! The built-in transformers. Each one is configured either from kustomization fields (the
+//! accumulator builds them) or from a `transformers:` entry (see [`crate::plugins`]).
+
+pub mod annotations;
+pub mod defaults;
+pub mod images;
+pub mod labels;
+pub mod namespace;
+pub mod prefix_suffix;
+pub mod replicas;
+
+use crate::error::Result;
+use crate::resmap::ResMap;
+
+/// Changes the resources of a build in place.
+pub trait Transformer: std::fmt::Debug {
+    fn transform(&self, resources: &mut ResMap) -> Result<()>;
+}
