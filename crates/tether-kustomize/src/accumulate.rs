@@ -9,7 +9,7 @@ use crate::generators::{GeneratedKind, generate};
 use crate::kustomization::{COMPONENT_KIND, FILE_NAMES, Kustomization};
 use crate::loader::Loader;
 use crate::resmap::ResMap;
-use crate::resource::{Behavior, Resource};
+use crate::resource::{Behavior, Origin, Resource, join_origin};
 
 /// What accumulates while a kustomization and everything it includes is built.
 #[derive(Debug, Clone, Default)]
@@ -37,7 +37,7 @@ impl Accumulator {
     }
 
     /// Adds generated resources, honouring their behavior (kustomize's `AbsorbAll`).
-    fn absorb(&mut self, generated: Resource) -> Result<()> {
+    pub(crate) fn absorb(&mut self, generated: Resource) -> Result<()> {
         let id = generated.cur_id();
         let matches = self.resources.matching_any_id(&id);
         match matches.as_slice() {
@@ -129,6 +129,9 @@ pub struct Target {
     pub kustomization: Kustomization,
     pub file_name: &'static str,
     pub warnings: Vec<String>,
+    /// With buildMetadata, this kustomization's directory relative to the top one (origin
+    /// tracking); `None` when the build does not track origins.
+    pub origin: Option<String>,
 }
 
 impl Target {
@@ -163,6 +166,7 @@ impl Target {
             kustomization,
             file_name,
             warnings,
+            origin: None,
         })
     }
 
@@ -196,7 +200,8 @@ impl Target {
                 .loader
                 .child(path)
                 .map_err(|e| Error::msg(format!("loader.New {:?}", e.to_string())))?;
-            acc = accumulate_directory(acc, child, true, warnings)
+            let origin = self.origin.as_ref().map(|o| join_origin(o, path));
+            acc = accumulate_directory(acc, child, true, origin, warnings)
                 .map_err(|e| Error::msg(format!("accumulateDirectory: {:?}", e.to_string())))?;
         }
         crate::pipeline::run_transformers(self, &mut acc)?;
@@ -221,7 +226,8 @@ impl Target {
                         .loader
                         .child(path)
                         .map_err(|e| e.context(format!("accumulation err='{file_err}'")))?;
-                    acc = accumulate_directory(acc, child, false, warnings)
+                    let origin = self.origin.as_ref().map(|o| join_origin(o, path));
+                    acc = accumulate_directory(acc, child, false, origin, warnings)
                         .map_err(|e| e.context(format!("accumulation err='{file_err}'")))?;
                 }
             }
@@ -232,20 +238,40 @@ impl Target {
     fn accumulate_file(&self, path: &str) -> Result<ResMap> {
         let bytes = self.loader.load(path)?;
         let display = self.loader.root().join(path).display().to_string();
-        resources_from_bytes(&bytes, &display)
-            .map_err(|e| e.context(format!("accumulating resources from '{path}'")))
+        let mut resources = resources_from_bytes(&bytes, &display)
+            .map_err(|e| e.context(format!("accumulating resources from '{path}'")))?;
+        if let Some(dir) = &self.origin {
+            for r in resources.iter_mut() {
+                r.origin = Some(Origin {
+                    path: join_origin(dir, path),
+                    ..Origin::default()
+                });
+            }
+        }
+        Ok(resources)
+    }
+
+    /// The origin of a resource made by a generator this kustomization configures.
+    pub fn generator_origin(&self, kind: &str, name: &str) -> Option<Origin> {
+        self.origin.as_ref().map(|dir| Origin {
+            path: String::new(),
+            configured_in: join_origin(dir, self.file_name),
+            configured_by: Some((kind.to_owned(), name.to_owned())),
+        })
     }
 
     fn run_generators(&self, acc: &mut Accumulator) -> Result<()> {
         let k = &self.kustomization;
         let global = k.generator_options.as_ref();
         for args in &k.config_map_generator {
-            let r = generate(GeneratedKind::ConfigMap, args, global, &self.loader)?;
+            let mut r = generate(GeneratedKind::ConfigMap, args, global, &self.loader)?;
+            r.origin = self.generator_origin("ConfigMapGenerator", "");
             acc.absorb(r)
                 .map_err(|e| e.context("merging from generator"))?;
         }
         for args in &k.secret_generator {
-            let r = generate(GeneratedKind::Secret, args, global, &self.loader)?;
+            let mut r = generate(GeneratedKind::Secret, args, global, &self.loader)?;
+            r.origin = self.generator_origin("SecretGenerator", "");
             acc.absorb(r)
                 .map_err(|e| e.context("merging from generator"))?;
         }
@@ -254,10 +280,8 @@ impl Target {
                 "helmCharts: Helm chart inflation is not supported by tether yet",
             ));
         }
-        for entry in &k.generators {
-            crate::pipeline::run_generator_entry(self, acc, entry)?;
-        }
-        Ok(())
+        crate::pipeline::run_generator_entries(self, acc, &k.generators)
+            .map_err(|e| e.context("loading generator plugins"))
     }
 }
 
@@ -266,11 +290,13 @@ pub fn accumulate_directory(
     acc: Accumulator,
     loader: Loader,
     is_component: bool,
+    origin: Option<String>,
     warnings: &mut Vec<String>,
 ) -> Result<Accumulator> {
     let root = loader.root().display().to_string();
-    let target = Target::load(loader)
+    let mut target = Target::load(loader)
         .map_err(|e| e.context(format!("couldn't make target for path '{root}'")))?;
+    target.origin = origin;
     let kind = target.kustomization.kind.as_str();
     if is_component && kind != COMPONENT_KIND {
         return Err(Error::msg(format!(

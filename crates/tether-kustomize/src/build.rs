@@ -41,7 +41,18 @@ impl BuildOutput {
 /// Builds the kustomization in directory `dir` of `fs`.
 pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<BuildOutput> {
     let loader = Loader::new(fs, dir, options.load_restrictor)?;
-    let target = Target::load(loader)?;
+    let mut target = Target::load(loader)?;
+    let metadata = target.kustomization.build_metadata.clone();
+    for option in &metadata {
+        if !BUILD_METADATA_OPTIONS.contains(&option.as_str()) {
+            return Err(Error::msg(format!(
+                "invalid option {option:?} in buildMetadata; must be one of {BUILD_METADATA_OPTIONS:?}"
+            )));
+        }
+    }
+    if !metadata.is_empty() {
+        target.origin = Some(String::new());
+    }
     let mut warnings = Vec::new();
     let mut acc = target.accumulate(Accumulator::new(), &mut warnings)?;
     add_hash_suffixes(&mut acc.resources)?;
@@ -52,10 +63,42 @@ pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
         &mut acc.resources,
         target.kustomization.sort_options.as_ref(),
     )?;
+    let has = |o: &str| metadata.iter().any(|m| m == o);
+    for r in acc.resources.iter_mut() {
+        if has("managedByLabel") {
+            set_label(r, "app.kubernetes.io/managed-by", MANAGED_BY);
+        }
+        if has("originAnnotations")
+            && let Some(origin) = r.origin.clone()
+        {
+            r.set_annotation("config.kubernetes.io/origin", Some(&origin.to_annotation()));
+        }
+    }
     Ok(BuildOutput {
         resources: acc.resources,
         warnings,
     })
+}
+
+const BUILD_METADATA_OPTIONS: [&str; 3] = [
+    "originAnnotations",
+    "transformerAnnotations",
+    "managedByLabel",
+];
+
+/// The `app.kubernetes.io/managed-by` value; `kubectl kustomize` (our reference) reports its
+/// embedded kustomize as a development build.
+const MANAGED_BY: &str = "kustomize-(devel)";
+
+fn set_label(r: &mut Resource, key: &str, value: &str) {
+    let meta = crate::resource::ensure_map(&mut r.object)
+        .entry("metadata")
+        .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    let labels = crate::resource::ensure_map(meta)
+        .entry("labels")
+        .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    crate::resource::ensure_map(labels)
+        .insert(key.to_owned(), serde_json::Value::String(value.to_owned()));
 }
 
 fn add_hash_suffixes(resources: &mut ResMap) -> Result<()> {
