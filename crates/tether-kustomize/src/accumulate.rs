@@ -132,6 +132,8 @@ pub struct Target {
     /// With buildMetadata, this kustomization's directory relative to the top one (origin
     /// tracking); `None` when the build does not track origins.
     pub origin: Option<String>,
+    /// How remote bases are fetched; `None` refuses them.
+    pub remote: Option<std::sync::Arc<dyn crate::remote::RemoteFetcher>>,
 }
 
 impl Target {
@@ -167,6 +169,7 @@ impl Target {
             file_name,
             warnings,
             origin: None,
+            remote: None,
         })
     }
 
@@ -201,7 +204,7 @@ impl Target {
                 .child(path)
                 .map_err(|e| Error::msg(format!("loader.New {:?}", e.to_string())))?;
             let origin = self.origin.as_ref().map(|o| join_origin(o, path));
-            acc = accumulate_directory(acc, child, true, origin, warnings)
+            acc = accumulate_directory(acc, child, true, origin, self.remote.clone(), warnings)
                 .map_err(|e| Error::msg(format!("accumulateDirectory: {:?}", e.to_string())))?;
         }
         crate::pipeline::run_transformers(self, &mut acc)?;
@@ -216,6 +219,10 @@ impl Target {
         warnings: &mut Vec<String>,
     ) -> Result<Accumulator> {
         for path in paths {
+            if crate::remote::is_remote(path) {
+                acc = self.accumulate_remote(acc, path, warnings)?;
+                continue;
+            }
             match self.accumulate_file(path) {
                 Ok(resources) => acc.resources.append_all(resources)?,
                 Err(file_err) => {
@@ -227,11 +234,56 @@ impl Target {
                         .child(path)
                         .map_err(|e| e.context(format!("accumulation err='{file_err}'")))?;
                     let origin = self.origin.as_ref().map(|o| join_origin(o, path));
-                    acc = accumulate_directory(acc, child, false, origin, warnings)
-                        .map_err(|e| e.context(format!("accumulation err='{file_err}'")))?;
+                    acc = accumulate_directory(
+                        acc,
+                        child,
+                        false,
+                        origin,
+                        self.remote.clone(),
+                        warnings,
+                    )
+                    .map_err(|e| e.context(format!("accumulation err='{file_err}'")))?;
                 }
             }
         }
+        Ok(acc)
+    }
+
+    /// A git URL in `resources:`: fetched by the build's [`RemoteFetcher`], refused without one.
+    fn accumulate_remote(
+        &self,
+        acc: Accumulator,
+        url: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<Accumulator> {
+        let Some(fetcher) = &self.remote else {
+            return Err(Error::msg(format!(
+                "remote base {url:?} refused: remote bases are disabled for this build"
+            )));
+        };
+        let base = crate::remote::parse(url).map_err(Error::msg)?;
+        let checkout = fetcher
+            .fetch(&base)
+            .map_err(|e| Error::msg(format!("fetching remote base {url:?}: {e}")))?;
+        let loader = Loader::new(
+            std::sync::Arc::new(crate::fs::DiskFs),
+            &checkout.join(&base.path),
+            self.loader.restrictor(),
+        )?;
+        let mut target = Target::load(loader)
+            .map_err(|e| e.context(format!("couldn't make target for remote base {url:?}")))?;
+        target.remote = self.remote.clone();
+        target.origin = self.origin.as_ref().map(|_| base.path.clone());
+        if target.kustomization.kind == COMPONENT_KIND {
+            return Err(Error::msg(format!(
+                "expected kind != '{COMPONENT_KIND}' for remote base {url:?}"
+            )));
+        }
+        let sub = target
+            .accumulate(Accumulator::new(), warnings)
+            .map_err(|e| e.context(format!("recursed accumulation of remote base {url:?}")))?;
+        let mut acc = acc;
+        acc.merge(sub)?;
         Ok(acc)
     }
 
@@ -291,12 +343,14 @@ pub fn accumulate_directory(
     loader: Loader,
     is_component: bool,
     origin: Option<String>,
+    remote: Option<std::sync::Arc<dyn crate::remote::RemoteFetcher>>,
     warnings: &mut Vec<String>,
 ) -> Result<Accumulator> {
     let root = loader.root().display().to_string();
     let mut target = Target::load(loader)
         .map_err(|e| e.context(format!("couldn't make target for path '{root}'")))?;
     target.origin = origin;
+    target.remote = remote;
     let kind = target.kustomization.kind.as_str();
     if is_component && kind != COMPONENT_KIND {
         return Err(Error::msg(format!(

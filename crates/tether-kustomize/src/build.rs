@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::fs::FileSystem;
 use crate::kustomization::SortOptions;
 use crate::loader::{LoadRestrictor, Loader};
+use crate::remote::RemoteFetcher;
 use crate::resmap::ResMap;
 use crate::resource::Resource;
 
@@ -15,6 +16,8 @@ use crate::resource::Resource;
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     pub load_restrictor: LoadRestrictor,
+    /// Fetches git URLs in `resources:`; `None` refuses them (the controller's default).
+    pub remote: Option<Arc<dyn RemoteFetcher>>,
 }
 
 /// The result of a build: resources in output order, and warnings for stderr.
@@ -53,6 +56,7 @@ pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
     if !metadata.is_empty() {
         target.origin = Some(String::new());
     }
+    target.remote = options.remote.clone();
     let mut warnings = Vec::new();
     let mut acc = target.accumulate(Accumulator::new(), &mut warnings)?;
     add_hash_suffixes(&mut acc.resources)?;

@@ -62,6 +62,10 @@ impl Loader {
         &self.root
     }
 
+    pub fn restrictor(&self) -> LoadRestrictor {
+        self.restrictor
+    }
+
     pub fn fs(&self) -> &dyn FileSystem {
         self.fs.as_ref()
     }

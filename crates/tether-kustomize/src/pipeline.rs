@@ -43,6 +43,7 @@ pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<Value>>
                     child,
                     false,
                     None,
+                    target.remote.clone(),
                     &mut warnings,
                 )?
                 .resources

@@ -30,6 +30,9 @@ pub struct BuildArgs {
     /// Not supported yet: Helm chart inflation.
     #[arg(long)]
     enable_helm: bool,
+    /// Refuse git URLs in `resources:` (as Flux's kustomize-controller does by default).
+    #[arg(long)]
+    no_remote_bases: bool,
 }
 
 fn parse_restrictor(s: &str) -> Result<LoadRestrictor, String> {
@@ -53,8 +56,14 @@ fn run_build(args: BuildArgs) -> anyhow::Result<()> {
     }
     let dir = std::path::absolute(&args.dir)
         .with_context(|| format!("resolving {}", args.dir.display()))?;
+    let remote: Option<Arc<dyn tether_kustomize::RemoteFetcher>> = if args.no_remote_bases {
+        None
+    } else {
+        Some(Arc::new(crate::remote::GitCliFetcher::default()))
+    };
     let options = BuildOptions {
         load_restrictor: args.load_restrictor,
+        remote,
     };
     let output = build(Arc::new(DiskFs), &dir, &options).map_err(anyhow::Error::new)?;
     for w in &output.warnings {

@@ -4,6 +4,7 @@
 mod apiserver;
 mod bench;
 mod kustomize;
+mod remote;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
