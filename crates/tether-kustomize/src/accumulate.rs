@@ -197,6 +197,9 @@ impl Target {
             })?;
             acc.config.merge(&config);
         }
+        let crd_config = crate::crds::config_from_crds(&self.loader, &k.crds)
+            .map_err(|e| e.context(format!("loading CRDs {:?}", k.crds)))?;
+        acc.config.merge(&crd_config);
         self.run_generators(&mut acc)?;
         for path in &k.components {
             let child = self

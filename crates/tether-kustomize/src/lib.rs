@@ -5,6 +5,7 @@
 pub mod accumulate;
 pub mod build;
 pub mod config;
+mod crds;
 pub mod error;
 pub mod fieldspec;
 pub mod fs;
