@@ -23,7 +23,7 @@
 //! of reference fields, not with referrers × resources.
 
 pub mod defaults;
-mod path;
+pub(crate) mod path;
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
