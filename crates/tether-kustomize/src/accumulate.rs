@@ -16,8 +16,8 @@ use crate::resource::{Behavior, Origin, Resource, join_origin};
 pub struct Accumulator {
     pub resources: ResMap,
     pub config: TransformerConfig,
-    /// `vars` declared so far (raw entries; resolved at the top).
-    pub vars: Vec<Value>,
+    /// `vars` declared so far (resolved at the top).
+    pub vars: crate::vars::VarSet,
 }
 
 impl Accumulator {
@@ -32,7 +32,7 @@ impl Accumulator {
     fn merge(&mut self, other: Accumulator) -> Result<()> {
         self.resources.append_all(other.resources)?;
         self.config.merge(&other.config);
-        self.vars.extend(other.vars);
+        self.vars.merge_set(other.vars)?;
         Ok(())
     }
 
@@ -211,7 +211,21 @@ impl Target {
                 .map_err(|e| Error::msg(format!("accumulateDirectory: {:?}", e.to_string())))?;
         }
         crate::pipeline::run_transformers(self, &mut acc)?;
-        acc.vars.extend(k.vars.iter().cloned());
+        let vars: Vec<crate::vars::Var> = k
+            .vars
+            .iter()
+            .map(|v| serde_json::from_value(v.clone()))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::Kustomization {
+                message: format!("vars: {e}"),
+            })?;
+        let Accumulator {
+            resources,
+            vars: set,
+            ..
+        } = &mut acc;
+        crate::vars::merge_vars(resources, set, &vars)
+            .map_err(|e| e.context(format!("merging vars {:?}", k.vars)))?;
         Ok(acc)
     }
 
@@ -304,6 +318,15 @@ impl Target {
             }
         }
         Ok(resources)
+    }
+
+    /// Notes that a transformer this kustomization configures ran over every resource.
+    pub fn record_transformation(&self, acc: &mut Accumulator, kind: &str) {
+        if let Some(origin) = self.generator_origin(kind, "") {
+            for r in acc.resources.iter_mut() {
+                r.transformations.push(origin.clone());
+            }
+        }
     }
 
     /// The origin of a resource made by a generator this kustomization configures.
