@@ -117,8 +117,9 @@ fn remote_base_from_a_git_repository_matches_kustomize() {
             String::from_utf8_lossy(&reference.stderr)
         );
         assert_eq!(
-            docs(&stdout),
-            docs(&String::from_utf8(reference.stdout).unwrap())
+            stdout,
+            String::from_utf8(reference.stdout).unwrap(),
+            "byte for byte"
         );
     }
 
