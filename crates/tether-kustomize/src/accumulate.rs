@@ -438,7 +438,27 @@ fn push_object(out: &mut ResMap, value: Value, path: &str, line: usize) -> Resul
         }
         return Ok(());
     }
-    out.append(Resource::new(Value::Object(map)))
+    let mut object = Value::Object(map);
+    stringify_annotations(&mut object);
+    out.append(Resource::new(object))
+}
+
+/// kustomize's reader rewrites annotations as a string map: scalars become their text,
+/// lists and maps empty strings. (Labels are left alone.)
+fn stringify_annotations(object: &mut Value) {
+    let Some(Value::Object(annotations)) = object.pointer_mut("/metadata/annotations") else {
+        return;
+    };
+    for value in annotations.values_mut() {
+        let text = match value {
+            Value::String(_) => continue,
+            Value::Null => "null".to_owned(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Array(_) | Value::Object(_) => String::new(),
+        };
+        *value = Value::String(text);
+    }
 }
 
 fn kind_of(v: &Value) -> &'static str {

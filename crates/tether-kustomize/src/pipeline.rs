@@ -202,9 +202,20 @@ pub fn run_generator_entries(
         let generated = match kind {
             "ConfigMapGenerator" => GeneratedKind::ConfigMap,
             "SecretGenerator" => GeneratedKind::Secret,
+            "IAMPolicyGenerator" => {
+                let mut r = crate::generators::iam_policy_service_account(&config)?;
+                let plugin_name = config
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                r.origin = target.generator_origin(kind, plugin_name);
+                acc.absorb(r)
+                    .map_err(|e| e.context(format!("merging from generator {kind}")))?;
+                continue;
+            }
             other => {
                 return Err(Error::msg(format!(
-                    "{other} is not a built-in generator (ConfigMapGenerator, SecretGenerator)"
+                    "{other} is not a built-in generator (ConfigMapGenerator, SecretGenerator, IAMPolicyGenerator)"
                 )));
             }
         };
