@@ -97,6 +97,9 @@ fn copy_merge_metadata(new: &mut Resource, old: &Resource) {
         new.set_namespace(&ns);
     }
     new.previous_ids = old.previous_ids.clone();
+    if old.origin.is_some() {
+        new.origin = old.origin.clone();
+    }
     new.prefixes = old.prefixes.clone();
     new.suffixes = old.suffixes.clone();
 }
@@ -327,6 +330,16 @@ impl Target {
                 r.transformations.push(origin.clone());
             }
         }
+    }
+
+    /// The origin of a resource made by a `generators:` entry, read from `source` (a file) or
+    /// inline in the kustomization file.
+    pub fn plugin_origin(&self, kind: &str, name: &str, source: Option<&str>) -> Option<Origin> {
+        let mut origin = self.generator_origin(kind, name)?;
+        if let (Some(dir), Some(file)) = (&self.origin, source) {
+            origin.configured_in = join_origin(dir, file);
+        }
+        Some(origin)
     }
 
     /// The origin of a resource made by a generator this kustomization configures.

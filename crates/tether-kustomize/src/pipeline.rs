@@ -71,7 +71,7 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
             Box::new(ImageTagTransformer::new(image, &tc)),
         ));
     }
-    for config in plugin_configs(target, &k.transformers)? {
+    for (config, _) in plugin_configs(target, &k.transformers)? {
         let kind = builtin_kind(&config)?.to_owned();
         let t = transformer_from_plugin(&config, &kind, &tc)?;
         steps.push((plugin_kind_name(&kind), t));
@@ -81,7 +81,7 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
         target.record_transformation(acc, kind);
     }
     // kustomize has no built-in validators: every validator is an external plugin.
-    if let Some(config) = plugin_configs(target, &k.validators)?.first() {
+    if let Some((config, _)) = plugin_configs(target, &k.validators)?.first() {
         let kind = config.get("kind").and_then(Value::as_str).unwrap_or("");
         return Err(Error::msg(format!(
             "validators: {kind} is an external plugin; tether runs no external plugins"
@@ -138,13 +138,14 @@ fn plugin_kind_name(kind: &str) -> &'static str {
 
 /// The configs of `generators:`/`transformers:`/`validators:` entries: each entry is inline
 /// YAML of one or more configs, or a path to a file (or a kustomization directory) holding them.
-pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<Value>> {
+/// Each config comes with the file it was read from (`None` when inline).
+pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<(Value, Option<String>)>> {
     let mut configs = Vec::new();
     let mut paths = Vec::new();
     for entry in entries {
         match resources_from_bytes(entry.as_bytes(), "inline plugin config") {
             Ok(inline) if !inline.is_empty() => {
-                configs.extend(inline.into_iter().map(|r| r.object));
+                configs.extend(inline.into_iter().map(|r| (r.object, None)));
             }
             _ => paths.push(entry.clone()),
         }
@@ -169,7 +170,11 @@ pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<Value>>
                 .resources
             }
         };
-        configs.extend(resources.into_iter().map(|r| r.object));
+        configs.extend(
+            resources
+                .into_iter()
+                .map(|r| (r.object, Some(path.clone()))),
+        );
     }
     Ok(configs)
 }
@@ -197,7 +202,7 @@ pub fn run_generator_entries(
     acc: &mut Accumulator,
     entries: &[String],
 ) -> Result<()> {
-    for config in plugin_configs(target, entries)? {
+    for (config, source) in plugin_configs(target, entries)? {
         let kind = builtin_kind(&config)?;
         let generated = match kind {
             "ConfigMapGenerator" => GeneratedKind::ConfigMap,
@@ -208,7 +213,7 @@ pub fn run_generator_entries(
                     .pointer("/metadata/name")
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                r.origin = target.generator_origin(kind, plugin_name);
+                r.origin = target.plugin_origin(kind, plugin_name, source.as_deref());
                 acc.absorb(r)
                     .map_err(|e| e.context(format!("merging from generator {kind}")))?;
                 continue;
@@ -225,7 +230,7 @@ pub fn run_generator_entries(
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("");
-        resource.origin = target.generator_origin(kind, plugin_name);
+        resource.origin = target.plugin_origin(kind, plugin_name, source.as_deref());
         acc.absorb(resource)
             .map_err(|e| e.context(format!("merging from generator {kind}")))?;
     }
