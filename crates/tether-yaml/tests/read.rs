@@ -1,6 +1,8 @@
 //! Reader behaviour that needs no reference binary: documents and their lines, error
 //! positions, merges, and robustness on arbitrary input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed assertion.
+
 use proptest::prelude::*;
 use serde_json::json;
 use tether_yaml::{Document, Error, parse_document, parse_documents, to_yaml};
