@@ -544,6 +544,7 @@ fieldSpecs:
 - path: spec/owner
   kind: Widget
   create: true
+  name: unknown keys are ignored in plugin configs
 "#,
             )],
         ),
