@@ -57,6 +57,40 @@ impl FieldSpec {
     }
 }
 
+/// A field spec as kustomize's lenient decoder reads plugin configs and `configurations:` files
+/// (sigs.k8s.io/yaml's `Unmarshal`): unknown keys are ignored, where a kustomization's own
+/// `fields:` are strict ([`FieldSpec`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct LenientFieldSpec {
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub create: bool,
+}
+
+impl From<LenientFieldSpec> for FieldSpec {
+    fn from(l: LenientFieldSpec) -> Self {
+        FieldSpec {
+            group: l.group,
+            version: l.version,
+            kind: l.kind,
+            path: l.path,
+            create: l.create,
+        }
+    }
+}
+
+/// Converts leniently read field specs.
+pub fn from_lenient(specs: Option<Vec<LenientFieldSpec>>) -> Option<Vec<FieldSpec>> {
+    specs.map(|v| v.into_iter().map(FieldSpec::from).collect())
+}
+
 /// kustomize's `effectivelyEquals`: `existing` counts as the same field as `incoming` when the
 /// incoming GVK (empty fields are wildcards) selects the existing one and the paths are equal.
 /// Asymmetric on purpose: an incoming `metadata/name` for all kinds matches an existing
