@@ -179,13 +179,58 @@ pub struct Resource {
     pub ref_var_names: Vec<String>,
 }
 
-/// Where a resource was defined.
+/// Where a resource was defined (`config.kubernetes.io/origin` with buildMetadata
+/// `originAnnotations`; kustomize's `resource.Origin`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Origin {
-    /// Path of the file, relative to the top kustomization's directory.
+    /// The file it was read from, relative to the top kustomization's directory.
     pub path: String,
-    /// For generated resources: the generator's kind and name.
-    pub config_ref: Option<(String, String)>,
+    /// For generated resources: the kustomization file that configured the generator.
+    pub configured_in: String,
+    /// For generated resources: the generator's kind and, for `generators:` entries, its name.
+    pub configured_by: Option<(String, String)>,
+}
+
+impl Origin {
+    /// The annotation's YAML text.
+    pub fn to_annotation(&self) -> String {
+        let mut out = String::new();
+        if !self.path.is_empty() {
+            out.push_str(&format!("path: {}\n", self.path));
+        }
+        if !self.configured_in.is_empty() {
+            out.push_str(&format!("configuredIn: {}\n", self.configured_in));
+        }
+        if let Some((kind, name)) = &self.configured_by {
+            out.push_str(&format!(
+                "configuredBy:\n  apiVersion: builtin\n  kind: {kind}\n"
+            ));
+            if !name.is_empty() {
+                out.push_str(&format!("  name: {name}\n"));
+            }
+        }
+        out
+    }
+}
+
+/// Joins origin paths like Go's `filepath.Join` (cleaned, `/`-separated).
+pub fn join_origin(dir: &str, path: &str) -> String {
+    let joined = if dir.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{dir}/{path}")
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
 }
 
 impl Resource {

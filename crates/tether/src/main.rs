@@ -3,6 +3,8 @@
 
 mod apiserver;
 mod bench;
+mod kustomize;
+mod remote;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -33,6 +35,9 @@ enum Command {
     /// Measure tether's speed (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(bench::Target),
+    /// Build kustomizations with tether's native kustomize engine.
+    #[command(subcommand)]
+    Kustomize(kustomize::Command),
     /// Print a shell completion script.
     Completion {
         /// The shell to complete for.
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Apiserver(args) => apiserver::run(args),
         Command::Bench(target) => bench::run(target),
+        Command::Kustomize(command) => kustomize::run(command),
         Command::Completion { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "tether", &mut std::io::stdout());
             Ok(())

@@ -1,0 +1,317 @@
+//! The kustomization file (`kustomization.yaml`, kind Kustomization or Component), read
+//! strictly: unknown fields and wrong types are errors, as in kustomize.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::fieldspec::FieldSpec;
+use crate::selector::Selector;
+
+/// The file names kustomize recognizes, in its order.
+pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+pub const KUSTOMIZATION_KIND: &str = "Kustomization";
+pub const COMPONENT_KIND: &str = "Component";
+pub const KUSTOMIZATION_VERSION: &str = "kustomize.config.k8s.io/v1beta1";
+pub const COMPONENT_VERSION: &str = "kustomize.config.k8s.io/v1alpha1";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Kustomization {
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default, rename = "openapi")]
+    pub open_api: BTreeMap<String, String>,
+    #[serde(default)]
+    pub name_prefix: String,
+    #[serde(default)]
+    pub name_suffix: String,
+    #[serde(default)]
+    pub namespace: String,
+    #[serde(default)]
+    pub common_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    #[serde(default)]
+    pub common_annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    pub patches_strategic_merge: Vec<String>,
+    #[serde(default, rename = "patchesJson6902")]
+    pub patches_json6902: Vec<Patch>,
+    #[serde(default)]
+    pub patches: Vec<Patch>,
+    #[serde(default)]
+    pub images: Vec<Value>,
+    #[serde(default)]
+    pub image_tags: Vec<Value>,
+    #[serde(default)]
+    pub replacements: Vec<Value>,
+    #[serde(default)]
+    pub replicas: Vec<Value>,
+    #[serde(default)]
+    pub vars: Vec<Value>,
+    #[serde(default)]
+    pub sort_options: Option<SortOptions>,
+    #[serde(default)]
+    pub resources: Vec<String>,
+    #[serde(default)]
+    pub crds: Vec<String>,
+    #[serde(default)]
+    pub bases: Vec<String>,
+    #[serde(default)]
+    pub components: Vec<String>,
+    #[serde(default)]
+    pub config_map_generator: Vec<GeneratorArgs>,
+    #[serde(default)]
+    pub secret_generator: Vec<GeneratorArgs>,
+    #[serde(default)]
+    pub helm_globals: Option<Value>,
+    #[serde(default)]
+    pub helm_charts: Vec<Value>,
+    #[serde(default)]
+    pub helm_chart_inflation_generator: Vec<Value>,
+    #[serde(default)]
+    pub generator_options: Option<GeneratorOptions>,
+    #[serde(default)]
+    pub configurations: Vec<String>,
+    #[serde(default)]
+    pub generators: Vec<String>,
+    #[serde(default)]
+    pub transformers: Vec<String>,
+    #[serde(default)]
+    pub validators: Vec<String>,
+    #[serde(default)]
+    pub build_metadata: Vec<String>,
+}
+
+/// An entry of `labels:`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Label {
+    #[serde(default)]
+    pub pairs: BTreeMap<String, String>,
+    #[serde(default)]
+    pub include_selectors: bool,
+    #[serde(default)]
+    pub include_templates: bool,
+    #[serde(default)]
+    pub fields: Vec<FieldSpec>,
+}
+
+/// An entry of `patches:` or `patchesJson6902:`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Patch {
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub patch: String,
+    #[serde(default)]
+    pub target: Option<Selector>,
+    #[serde(default)]
+    pub options: BTreeMap<String, bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SortOptions {
+    #[serde(default)]
+    pub order: String,
+    #[serde(default)]
+    pub legacy_sort_options: Option<LegacySortOptions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LegacySortOptions {
+    #[serde(default)]
+    pub order_first: Vec<String>,
+    #[serde(default)]
+    pub order_last: Vec<String>,
+}
+
+/// `configMapGenerator` and `secretGenerator` entries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GeneratorArgs {
+    #[serde(default)]
+    pub namespace: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub behavior: String,
+    #[serde(default)]
+    pub literals: Vec<String>,
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub envs: Vec<String>,
+    /// Deprecated single `env`, folded into `envs`.
+    #[serde(default)]
+    pub env: String,
+    #[serde(default)]
+    pub options: Option<GeneratorOptions>,
+    /// Secrets only.
+    #[serde(default, rename = "type")]
+    pub secret_type: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GeneratorOptions {
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    pub disable_name_suffix_hash: Option<bool>,
+    #[serde(default)]
+    pub immutable: bool,
+}
+
+impl GeneratorOptions {
+    /// Entry options over the kustomization's `generatorOptions` (kustomize's
+    /// `MergeGlobalOptionsIntoLocal`): maps are unioned with local values winning, the hash
+    /// switch is local when set.
+    pub fn merged(
+        local: Option<&GeneratorOptions>,
+        global: Option<&GeneratorOptions>,
+    ) -> GeneratorOptions {
+        let mut out = global.cloned().unwrap_or_default();
+        if let Some(local) = local {
+            out.labels.extend(local.labels.clone());
+            out.annotations.extend(local.annotations.clone());
+            if local.disable_name_suffix_hash.is_some() {
+                out.disable_name_suffix_hash = local.disable_name_suffix_hash;
+            }
+            out.immutable |= local.immutable;
+        }
+        out
+    }
+}
+
+impl Kustomization {
+    /// Parses a kustomization file's text; `path` names it in errors.
+    pub fn parse(text: &str, path: &str) -> Result<Kustomization> {
+        let value = tether_yaml::parse_document(text).map_err(|source| Error::Yaml {
+            path: path.to_owned(),
+            source,
+        })?;
+        if value.is_null() {
+            return Err(Error::msg("kustomization.yaml is empty"));
+        }
+        let mut value = value;
+        // kustomize renamed `imageTags` to `images` before reading.
+        if let Some(map) = value.as_object_mut()
+            && let Some(tags) = map.shift_remove("imageTags")
+            && !map.contains_key("images")
+        {
+            map.insert("images".into(), tags);
+        }
+        serde_json::from_value(value).map_err(|e| Error::Kustomization {
+            message: format!("{e} in {path}"),
+        })
+    }
+
+    /// Deprecation warnings kustomize prints to stderr for this kustomization.
+    pub fn deprecation_warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        let fix = "Run 'kustomize edit fix' to update your Kustomization automatically.";
+        if !self.bases.is_empty() {
+            w.push(format!(
+                "# Warning: 'bases' is deprecated. Please use 'resources' instead. {fix}"
+            ));
+        }
+        if !self.common_labels.is_empty() {
+            w.push(format!(
+                "# Warning: 'commonLabels' is deprecated. Please use 'labels' instead. {fix}"
+            ));
+        }
+        if !self.image_tags.is_empty() {
+            w.push(format!(
+                "# Warning: 'imageTags' is deprecated. Please use 'images' instead. {fix}"
+            ));
+        }
+        if !self.patches_json6902.is_empty() {
+            w.push(format!(
+                "# Warning: 'patchesJson6902' is deprecated. Please use 'patches' instead. {fix}"
+            ));
+        }
+        if !self.patches_strategic_merge.is_empty() {
+            w.push(format!("# Warning: 'patchesStrategicMerge' is deprecated. Please use 'patches' instead. {fix}"));
+        }
+        if !self.vars.is_empty() {
+            w.push(format!(
+                "# Warning: 'vars' is deprecated. Please use 'replacements' instead. {fix}"
+            ));
+        }
+        w
+    }
+
+    /// kustomize's `FixKustomization` and `EnforceFields`: defaults and deprecated fields folded
+    /// into their successors, then the checks.
+    pub fn fix_and_check(&mut self, root: &str) -> Result<()> {
+        if self.kind.is_empty() {
+            self.kind = KUSTOMIZATION_KIND.to_owned();
+        }
+        if self.api_version.is_empty() {
+            self.api_version = if self.kind == COMPONENT_KIND {
+                COMPONENT_VERSION.to_owned()
+            } else {
+                KUSTOMIZATION_VERSION.to_owned()
+            };
+        }
+        let bases = std::mem::take(&mut self.bases);
+        self.resources.extend(bases);
+        for g in self
+            .config_map_generator
+            .iter_mut()
+            .chain(self.secret_generator.iter_mut())
+        {
+            if !g.env.is_empty() {
+                g.envs.push(std::mem::take(&mut g.env));
+            }
+        }
+        let mut errs = Vec::new();
+        if self.kind != KUSTOMIZATION_KIND && self.kind != COMPONENT_KIND {
+            errs.push(format!(
+                "kind should be {KUSTOMIZATION_KIND} or {COMPONENT_KIND}"
+            ));
+        }
+        if self.kind == COMPONENT_KIND && self.api_version != COMPONENT_VERSION {
+            errs.push(format!(
+                "apiVersion for {COMPONENT_KIND} should be {COMPONENT_VERSION}"
+            ));
+        }
+        if let Some(sort) = &self.sort_options {
+            match sort.order.as_str() {
+                "legacy" => {}
+                "fifo" => {
+                    if sort.legacy_sort_options.is_some() {
+                        errs.push(
+                            "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'"
+                                .to_owned(),
+                        );
+                    }
+                }
+                _ => errs
+                    .push("the field 'sortOptions.order' must be one of [fifo, legacy]".to_owned()),
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::msg(format!(
+                "Failed to read kustomization file under {root}:\n{}",
+                errs.join("\n")
+            )))
+        }
+    }
+}
