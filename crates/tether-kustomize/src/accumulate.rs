@@ -320,6 +320,15 @@ impl Target {
         Ok(resources)
     }
 
+    /// Notes that a transformer this kustomization configures ran over every resource.
+    pub fn record_transformation(&self, acc: &mut Accumulator, kind: &str) {
+        if let Some(origin) = self.generator_origin(kind, "") {
+            for r in acc.resources.iter_mut() {
+                r.transformations.push(origin.clone());
+            }
+        }
+    }
+
     /// The origin of a resource made by a generator this kustomization configures.
     pub fn generator_origin(&self, kind: &str, name: &str) -> Option<Origin> {
         self.origin.as_ref().map(|dir| Origin {

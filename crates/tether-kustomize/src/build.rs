@@ -79,6 +79,17 @@ pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
         if has("managedByLabel") {
             set_label(r, "app.kubernetes.io/managed-by", MANAGED_BY);
         }
+        if has("transformerAnnotations") && !r.transformations.is_empty() {
+            let mut text = String::new();
+            for t in &r.transformations {
+                for (i, line) in t.to_annotation().lines().enumerate() {
+                    text.push_str(if i == 0 { "- " } else { "  " });
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+            r.set_annotation("alpha.config.kubernetes.io/transformations", Some(&text));
+        }
         if has("originAnnotations")
             && let Some(origin) = r.origin.clone()
         {

@@ -4,16 +4,136 @@
 use serde_json::Value;
 
 use crate::accumulate::{Accumulator, Target, resources_from_bytes};
+use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
 use crate::generators::{GeneratedKind, generate};
 use crate::kustomization::GeneratorArgs;
 use crate::resmap::ResMap;
+use crate::transform::Transformer;
+use crate::transform::annotations::AnnotationsTransformer;
+use crate::transform::images::{ImageTagTransformer, parse_images};
+use crate::transform::labels::LabelTransformer;
+use crate::transform::namespace::NamespaceTransformer;
+use crate::transform::prefix_suffix::PrefixSuffixTransformer;
+use crate::transform::replicas::{ReplicaCountTransformer, parse_replicas};
 
-/// The built-in transformers configured by kustomization fields, then `transformers:` entries,
-/// then `validators:` (kustomize's `runTransformers` and `runValidators`).
+/// The built-in transformers configured by kustomization fields, in kustomize's order, then
+/// `transformers:` entries, then `validators:` (kustomize's `runTransformers` and
+/// `runValidators`).
 pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
-    let _ = (target, acc);
+    let k = &target.kustomization;
+    let tc = acc.config.clone();
+    let mut steps: Vec<(&'static str, Box<dyn Transformer>)> = Vec::new();
+    if let Some(t) = NamespaceTransformer::new(&k.namespace, &tc) {
+        steps.push(("NamespaceTransformer", Box::new(t)));
+    }
+    if let Some(t) = PrefixSuffixTransformer::prefix(&k.name_prefix, &tc) {
+        steps.push(("PrefixTransformer", Box::new(t)));
+    }
+    if let Some(t) = PrefixSuffixTransformer::suffix(&k.name_suffix, &tc) {
+        steps.push(("SuffixTransformer", Box::new(t)));
+    }
+    for label in &k.labels {
+        let t = LabelTransformer::labels_entry(
+            &label.pairs,
+            label.include_selectors,
+            label.include_templates,
+            &label.fields,
+            &[],
+            &tc,
+        )?;
+        steps.push(("LabelTransformer", Box::new(t)));
+    }
+    if !k.common_labels.is_empty() {
+        steps.push((
+            "LabelTransformer",
+            Box::new(LabelTransformer::common_labels(&k.common_labels, &tc)),
+        ));
+    }
+    if !k.common_annotations.is_empty() {
+        steps.push((
+            "AnnotationsTransformer",
+            Box::new(AnnotationsTransformer::common_annotations(
+                &k.common_annotations,
+                &tc,
+            )),
+        ));
+    }
+    for replica in parse_replicas(&k.replicas)? {
+        steps.push((
+            "ReplicaCountTransformer",
+            Box::new(ReplicaCountTransformer::new(replica, &tc)),
+        ));
+    }
+    for image in parse_images(&k.images)? {
+        steps.push((
+            "ImageTagTransformer",
+            Box::new(ImageTagTransformer::new(image, &tc)),
+        ));
+    }
+    for config in plugin_configs(target, &k.transformers)? {
+        let kind = builtin_kind(&config)?.to_owned();
+        let t = transformer_from_plugin(&config, &kind, &tc)?;
+        steps.push((plugin_kind_name(&kind), t));
+    }
+    for (kind, step) in steps {
+        step.transform(&mut acc.resources)?;
+        target.record_transformation(acc, kind);
+    }
+    // kustomize has no built-in validators: every validator is an external plugin.
+    if let Some(config) = plugin_configs(target, &k.validators)?.first() {
+        let kind = config.get("kind").and_then(Value::as_str).unwrap_or("");
+        return Err(Error::msg(format!(
+            "validators: {kind} is an external plugin; tether runs no external plugins"
+        )));
+    }
     Ok(())
+}
+
+/// A built-in transformer configured by a `transformers:` entry.
+fn transformer_from_plugin(
+    config: &Value,
+    kind: &str,
+    tc: &TransformerConfig,
+) -> Result<Box<dyn Transformer>> {
+    let t: Box<dyn Transformer> = match kind {
+        "NamespaceTransformer" => Box::new(NamespaceTransformer::from_plugin_config(config, tc)?),
+        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
+            Box::new(PrefixSuffixTransformer::from_plugin_config(config, tc)?)
+        }
+        "LabelTransformer" => Box::new(LabelTransformer::from_plugin_config(config, tc)?),
+        "AnnotationsTransformer" => {
+            Box::new(AnnotationsTransformer::from_plugin_config(config, tc)?)
+        }
+        "ImageTagTransformer" => Box::new(ImageTagTransformer::from_plugin_config(config, tc)?),
+        "ReplicaCountTransformer" => {
+            Box::new(ReplicaCountTransformer::from_plugin_config(config, tc)?)
+        }
+        other => {
+            return Err(Error::msg(format!(
+                "{other} is not a built-in transformer tether knows; tether runs no external plugins"
+            )));
+        }
+    };
+    Ok(t)
+}
+
+fn plugin_kind_name(kind: &str) -> &'static str {
+    match kind {
+        "NamespaceTransformer" => "NamespaceTransformer",
+        "PrefixSuffixTransformer" => "PrefixSuffixTransformer",
+        "PrefixTransformer" => "PrefixTransformer",
+        "SuffixTransformer" => "SuffixTransformer",
+        "LabelTransformer" => "LabelTransformer",
+        "AnnotationsTransformer" => "AnnotationsTransformer",
+        "ImageTagTransformer" => "ImageTagTransformer",
+        "ReplicaCountTransformer" => "ReplicaCountTransformer",
+        "PatchTransformer" => "PatchTransformer",
+        "PatchStrategicMergeTransformer" => "PatchStrategicMergeTransformer",
+        "PatchJson6902Transformer" => "PatchJson6902Transformer",
+        "ReplacementTransformer" => "ReplacementTransformer",
+        _ => "Transformer",
+    }
 }
 
 /// The configs of `generators:`/`transformers:`/`validators:` entries: each entry is inline
