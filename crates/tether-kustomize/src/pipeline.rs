@@ -8,6 +8,7 @@ use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
 use crate::generators::{GeneratedKind, generate};
 use crate::kustomization::GeneratorArgs;
+use crate::replacements::ReplacementTransformer;
 use crate::resmap::ResMap;
 use crate::transform::Transformer;
 use crate::transform::annotations::AnnotationsTransformer;
@@ -71,9 +72,28 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
             Box::new(ImageTagTransformer::new(image, &tc)),
         ));
     }
+    if !k.replacements.is_empty() {
+        let fields = k
+            .replacements
+            .iter()
+            .map(|v| serde_json::from_value(v.clone()))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::Kustomization {
+                message: format!("replacements: {e}"),
+            })?;
+        let t = ReplacementTransformer::from_fields(fields, &mut |p| load_text(target, p))?;
+        steps.push(("ReplacementTransformer", Box::new(t)));
+    }
     for (config, _) in plugin_configs(target, &k.transformers)? {
         let kind = builtin_kind(&config)?.to_owned();
-        let t = transformer_from_plugin(&config, &kind, &tc)?;
+        let t = if kind == "ReplacementTransformer" {
+            Box::new(ReplacementTransformer::from_plugin_config(
+                &config,
+                &mut |p| load_text(target, p),
+            )?)
+        } else {
+            transformer_from_plugin(&config, &kind, &tc)?
+        };
         steps.push((plugin_kind_name(&kind), t));
     }
     for (kind, step) in steps {
@@ -88,6 +108,12 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// A file of the kustomization's directory, as text (replacement `path:` entries).
+fn load_text(target: &Target, path: &str) -> Result<String> {
+    let bytes = target.loader.load(path)?;
+    String::from_utf8(bytes).map_err(|_| Error::msg(format!("{path}: not valid UTF-8")))
 }
 
 /// A built-in transformer configured by a `transformers:` entry.

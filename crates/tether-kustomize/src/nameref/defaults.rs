@@ -139,7 +139,6 @@ const SERVICE_REFERRERS: &[Referrer] = &[
         "MutatingWebhookConfiguration",
         "webhooks/clientConfig/service",
     ),
-    ("", "", "HTTPRoute", "spec/rules/backendRefs/name"),
 ];
 
 const HPA_TARGET: &str = "spec/scaleTargetRef/name";
