@@ -4,3 +4,5 @@
 //!
 //! Not built yet: issue 3 brings it. The crate exists so the workspace has the shape of
 //! `ARCHITECTURE.md` from the start.
+
+pub mod patch;
