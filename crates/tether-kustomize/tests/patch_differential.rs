@@ -51,11 +51,38 @@ fn case_name(index: usize) -> String {
     format!("case-{index:03}")
 }
 
+/// What kustomize's loader does to every document it reads, resources and patches alike:
+/// `metadata.annotations` values become strings, and an empty or null map disappears.
+fn load(mut document: Value) -> Value {
+    let Some(meta) = document.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return document;
+    };
+    let strings: serde_json::Map<String, Value> = match meta.get("annotations") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), Value::String(text))
+            })
+            .collect(),
+        _ => serde_json::Map::new(),
+    };
+    if strings.is_empty() {
+        meta.remove("annotations");
+    } else {
+        meta.insert("annotations".to_owned(), Value::Object(strings));
+    }
+    document
+}
+
 /// The case's resource, renamed so a batch can target it.
 fn resource(index: usize, case: &Case) -> Value {
     let mut r = yaml(case.resource);
     r["metadata"]["name"] = Value::String(case_name(index));
-    r
+    load(r)
 }
 
 fn schema_of(case: &Case) -> PatchSchema {
@@ -69,10 +96,13 @@ fn schema_of(case: &Case) -> PatchSchema {
 /// The case's patch; an untargeted patch names its resource.
 fn patch(index: usize, case: &Case, targeted: bool) -> Value {
     let mut p = yaml(case.patch);
+    if case.kind == Kind::Json {
+        return p;
+    }
     if !targeted {
         p["metadata"]["name"] = Value::String(case_name(index));
     }
-    p
+    load(p)
 }
 
 /// Whether kustomize can find the case's resource by the patch's own identity.
@@ -83,6 +113,7 @@ fn untargetable(case: &Case) -> bool {
         && r["apiVersion"] == p["apiVersion"]
         && r["kind"] == p["kind"]
         && p["metadata"].get("namespace").is_none()
+        && !case.allow_changes
 }
 
 /// Ours: the patched resource, `None` when deleted.
@@ -97,7 +128,8 @@ fn ours(index: usize, case: &Case, targeted: bool) -> Result<Option<Value>, Patc
                 &schema_of(case),
                 SmpOptions {
                     targeted,
-                    ..SmpOptions::default()
+                    allow_name_change: case.allow_changes,
+                    allow_kind_change: case.allow_changes,
                 },
             )?;
             Ok((outcome == SmpOutcome::Patched).then_some(target))
@@ -124,6 +156,10 @@ fn write_batch(dir: &Path, indices: &[usize], custom: bool, targeted: bool) {
         kustomization.push_str(&format!("- path: {file}\n"));
         if targeted {
             kustomization.push_str(&format!("  target:\n    name: {}\n", case_name(i)));
+        }
+        if case.allow_changes {
+            kustomization
+                .push_str("  options:\n    allowNameChange: true\n    allowKindChange: true\n");
         }
     }
     if custom {
@@ -166,6 +202,21 @@ fn kustomize(
         by_name.insert(name, value);
     }
     Ok(by_name)
+}
+
+/// kustomize's output for case `index`: under the case's name, or under the patch's name when
+/// the patch may rename.
+fn output_of(index: usize, outputs: &BTreeMap<String, Value>) -> Option<&Value> {
+    let case = &CASES[index];
+    if case.allow_changes {
+        let renamed = yaml(case.patch)["metadata"]["name"]
+            .as_str()
+            .map(str::to_owned);
+        if let Some(v) = renamed.and_then(|n| outputs.get(&n)) {
+            return Some(v);
+        }
+    }
+    outputs.get(&case_name(index))
 }
 
 fn pretty(v: &Option<Value>) -> String {
@@ -231,7 +282,7 @@ fn patches_match_kustomize() {
         match kustomize(&kubectl, &batch, custom, targeted) {
             Ok(outputs) => {
                 for &i in &batch {
-                    compare(i, targeted, outputs.get(&case_name(i)), &mut failures);
+                    compare(i, targeted, output_of(i, &outputs), &mut failures);
                 }
             }
             // Find the culprits one by one.
@@ -335,6 +386,8 @@ struct Case {
     patch: &'static str,
     custom_schema: bool,
     expect: Expect,
+    /// `options: {allowNameChange: true, allowKindChange: true}` on the patch entry.
+    allow_changes: bool,
 }
 
 const fn smp(name: &'static str, resource: &'static str, patch: &'static str) -> Case {
@@ -345,6 +398,7 @@ const fn smp(name: &'static str, resource: &'static str, patch: &'static str) ->
         patch,
         custom_schema: false,
         expect: Expect::Output,
+        allow_changes: false,
     }
 }
 
@@ -356,6 +410,7 @@ const fn json(name: &'static str, resource: &'static str, patch: &'static str) -
         patch,
         custom_schema: false,
         expect: Expect::Output,
+        allow_changes: false,
     }
 }
 
@@ -367,7 +422,13 @@ const fn smp_custom(name: &'static str, resource: &'static str, patch: &'static 
         patch,
         custom_schema: true,
         expect: Expect::Output,
+        allow_changes: false,
     }
+}
+
+const fn allowing_changes(mut case: Case) -> Case {
+    case.allow_changes = true;
+    case
 }
 
 const fn fails(mut case: Case, phrase: &'static str) -> Case {
@@ -1556,6 +1617,287 @@ spec:
         - {name: X, value: "1"}
         - {name: X, value: "2"}
 "#,
+    ),
+    smp(
+        "null finalizer at the end stays",
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  finalizers: [f1, null]
+"#,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  finalizers: [f0]
+"#,
+    ),
+    smp(
+        "empty patch list keeps the resource's list",
+        DEPLOY,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers: []
+      volumes: []
+      tolerations: []
+"#,
+    ),
+    smp(
+        "list element with only a delete directive empties the list",
+        DEPLOY,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      volumes:
+      - {$patch: delete}
+"#,
+    ),
+    smp(
+        "list element with only a replace directive acts as a replace",
+        DEPLOY,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - {$patch: replace}
+      - {name: only, image: only:1}
+"#,
+    ),
+    smp(
+        "scalar in a keyed patch list",
+        DEPLOY,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      volumes: [oops]
+"#,
+    ),
+    smp(
+        "resource port without protocol, patch port with one",
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: svc}
+spec:
+  ports:
+  - {port: 80, targetPort: 8080}
+  - {port: 81}
+"#,
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: svc}
+spec:
+  ports:
+  - {port: 80, protocol: TCP, name: web}
+  - {port: 82, protocol: UDP}
+"#,
+    ),
+    smp(
+        "null element among containers",
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: a, image: a}
+      - null
+      - {name: b, image: b}
+"#,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: c, image: c}
+"#,
+    ),
+    smp(
+        "null over a missing field",
+        DEPLOY,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      initContainers: null
+      hostNetwork: null
+      securityContext: null
+"#,
+    ),
+    smp(
+        "new map with nested merge lists and duplicates",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers: [{name: c, image: c}]
+"#,
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  initContainers:
+  - name: i
+    image: i
+    env: [{name: E, value: "1"}, {name: E, value: "2"}, {name: F, value: null}]
+    volumeMounts: [{mountPath: /a, name: a}, {$patch: delete, mountPath: /b}]
+"#,
+    ),
+    smp(
+        "ports touched with a name only",
+        DEPLOY,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        ports:
+        - {name: renamed, containerPort: 8080}
+"#,
+    ),
+    allowing_changes(smp(
+        "allowNameChange renames",
+        DEPLOY,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: renamed
+  namespace: ns
+"#,
+    )),
+    allowing_changes(smp(
+        "allowKindChange changes the kind",
+        DEPLOY,
+        r#"
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: web
+"#,
+    )),
+    smp(
+        "labels and annotations of a targeted patch become strings",
+        DEPLOY,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {count: 3, flag: true}
+  annotations: {n: 1.5}
+"#,
+    ),
+    json(
+        "remove through a negative index",
+        DEPLOY,
+        r#"
+- {op: remove, path: /spec/template/spec/containers/-1}
+- {op: replace, path: /spec/template/spec/containers/-2/image, value: neg}
+"#,
+    ),
+    json(
+        "test a null field, add over an existing key",
+        r#"
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm}
+data: {a: b, n: null}
+"#,
+        r#"
+- {op: test, path: /data/n, value: null}
+- {op: test, path: /data/a, value: b}
+- {op: add, path: /data/a, value: c}
+- {op: remove, path: /data/n}
+"#,
+    ),
+    json(
+        "move a map key",
+        DEPLOY,
+        r#"
+- {op: move, from: /metadata/labels/tier, path: /metadata/labels/layer}
+- {op: copy, from: /spec/template/spec/containers/0/env, path: /spec/template/spec/containers/1/env}
+"#,
+    ),
+    fails(
+        json(
+            "move from a missing key",
+            DEPLOY,
+            r#"
+- {op: move, from: /metadata/labels/nope, path: /metadata/labels/x}
+"#,
+        ),
+        "Unable to remove nonexistent key: nope",
+    ),
+    fails(
+        json(
+            "dash in the middle of a path",
+            DEPLOY,
+            r#"
+- {op: add, path: /spec/template/spec/containers/-/image, value: x}
+"#,
+        ),
+        "doc is missing path",
+    ),
+    fails(
+        smp(
+            "scalar element in a keyed resource list",
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: a, image: a}
+      - oops
+"#,
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  paused: true
+"#,
+        ),
+        "expected MappingNode but got ScalarNode",
     ),
     // --- Errors.
     fails(

@@ -30,17 +30,16 @@ pub(super) enum Origin<'p> {
 
 struct Node {
     value: Value,
-    /// A resource `null` kyaml re-created without its `!!null` tag, which list clean-ups keep.
-    untagged_null: bool,
 }
 
 impl Node {
-    fn is_tagged_null(&self) -> bool {
-        self.value.is_null() && !self.untagged_null
-    }
-
-    fn is_empty_map(&self) -> bool {
-        self.value.as_object().is_some_and(|m| m.is_empty())
+    /// `null` and `{}` elements are invalid for kyaml's `ElementSetter`, which drops them.
+    fn is_void(&self) -> bool {
+        match &self.value {
+            Value::Null => true,
+            Value::Object(m) => m.is_empty(),
+            _ => false,
+        }
     }
 }
 
@@ -69,13 +68,7 @@ impl<'s> Merger<'s> {
         let primitive = keys.is_empty();
         let keys: Vec<&str> = if primitive { vec![""] } else { keys.to_vec() };
         let mut arena = Arena {
-            nodes: list
-                .drain(..)
-                .map(|value| Node {
-                    value,
-                    untagged_null: false,
-                })
-                .collect(),
+            nodes: list.drain(..).map(|value| Node { value }).collect(),
         };
         let mut dest: Vec<usize> = (0..arena.nodes.len()).collect();
 
@@ -126,19 +119,16 @@ impl<'s> Merger<'s> {
                     let dest_node = in_dest.map(|i| &mut arena.nodes[i].value);
                     match self.walk(dest_node, in_patch, elements).map_err(here)? {
                         Walked::InPlace => in_dest,
-                        Walked::KeptNull => Some(arena.push(Value::Null, true)),
-                        Walked::New(v) => Some(arena.push(v, false)),
-                        Walked::Gone => None,
+                        Walked::New(v) => Some(arena.push(v)),
+                        // kyaml keeps a resource null only as a map field.
+                        Walked::KeptNull | Walked::Gone => None,
                     }
                 }
             };
 
             let mut removed = false;
             for (i, key) in valid_keys.iter().enumerate() {
-                let Some(v) = val.filter(|&v| {
-                    let node = &arena.nodes[v];
-                    !node.is_tagged_null() && !node.is_empty_map()
-                }) else {
+                let Some(v) = val.filter(|&v| !arena.nodes[v].is_void()) else {
                     arena.set_element(&mut dest, None, &valid_keys, &valid_values)?;
                     removed = true;
                     break;
@@ -167,11 +157,8 @@ impl<'s> Merger<'s> {
 }
 
 impl Arena {
-    fn push(&mut self, value: Value, untagged_null: bool) -> usize {
-        self.nodes.push(Node {
-            value,
-            untagged_null,
-        });
+    fn push(&mut self, value: Value) -> usize {
+        self.nodes.push(Node { value });
         self.nodes.len() - 1
     }
 
@@ -191,7 +178,7 @@ impl Arena {
         let mut kept = Vec::with_capacity(list.len() + 1);
         for &index in list.iter() {
             let node = &self.nodes[index];
-            if node.is_tagged_null() || node.is_empty_map() {
+            if node.is_void() {
                 continue;
             }
             if !node.value.is_object() && mapping_setter {
@@ -222,7 +209,7 @@ impl Arena {
         *list = kept;
         if let Some(element) = element
             && !matched
-            && !self.nodes[element].is_tagged_null()
+            && !self.nodes[element].value.is_null()
         {
             list.push(element);
         }
@@ -246,7 +233,7 @@ impl Arena {
             }
             let mut values = Vec::with_capacity(keys.len());
             for key in keys {
-                if node.is_tagged_null() {
+                if node.value.is_null() {
                     items.push(element);
                     continue;
                 }
@@ -272,14 +259,10 @@ impl Arena {
     fn put_key(&mut self, index: usize, key: &str, text: &str) -> Result<(), PatchError> {
         let node = &mut self.nodes[index];
         if key.is_empty() {
-            // The element becomes an untagged scalar of the same text.
+            // A scalar of a set is rewritten with its own text: nothing changes.
             return match node.value {
                 Value::Object(_) | Value::Array(_) => {
                     Err(PatchError::wrong_kind(NodeKind::Scalar, &node.value))
-                }
-                Value::Null => {
-                    node.untagged_null = true;
-                    Ok(())
                 }
                 _ => Ok(()),
             };

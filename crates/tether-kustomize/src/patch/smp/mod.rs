@@ -364,10 +364,28 @@ impl<'s> Merger<'s> {
         match (dest, origin) {
             (_, Value::Null) => Ok(Walked::Gone),
             (Some(Value::Array(dest)), Value::Array(patch)) => {
-                self.merge_list(dest, list::Origin::Patch(patch), &merge.keys, elements)?;
-                Ok(Walked::InPlace)
+                match list_directive(patch)?.as_deref() {
+                    None => {
+                        self.merge_list(dest, list::Origin::Patch(patch), &merge.keys, elements)?;
+                        Ok(Walked::InPlace)
+                    }
+                    Some("delete") => Ok(Walked::Gone),
+                    Some("replace") => {
+                        let mut replaced = patch.clone();
+                        elide_list_directive(&mut replaced, "replace");
+                        self.merge_list(&mut replaced, list::Origin::Same, &merge.keys, elements)?;
+                        Ok(Walked::New(Value::Array(replaced)))
+                    }
+                    Some(_) => {
+                        let mut merged = patch.clone();
+                        elide_list_directive(&mut merged, "merge");
+                        self.merge_list(dest, list::Origin::Patch(&merged), &merge.keys, elements)?;
+                        Ok(Walked::InPlace)
+                    }
+                }
             }
             (_, Value::Array(patch)) => {
+                // New content: kyaml does not look for a list directive here.
                 let mut added = patch.clone();
                 self.merge_list(&mut added, list::Origin::Same, &merge.keys, elements)?;
                 Ok(Walked::New(Value::Array(added)))
@@ -455,6 +473,12 @@ impl<'s> Merger<'s> {
             }
             Value::Array(items) => {
                 if let Some(merge) = sch.and_then(|s| s.merge_list()) {
+                    if let Some(directive) = list_directive(items)? {
+                        if directive == "delete" {
+                            return Ok(false);
+                        }
+                        elide_list_directive(items, &directive);
+                    }
                     let elements = sch.and_then(|s| s.elements());
                     self.merge_list(items, list::Origin::Same, &merge.keys, elements)?;
                 }
@@ -486,3 +510,43 @@ impl<'s> Merger<'s> {
 }
 
 const PATCH_DIRECTIVE: &str = "$patch";
+
+/// kyaml's `determineSequenceNodePatchStrategy`: the first map element with a `$patch` key, if
+/// that is its only key, is a directive for the whole list (`delete`, `replace` or `merge`).
+fn list_directive(items: &[Value]) -> Result<Option<String>, PatchError> {
+    let Some(first) = items
+        .iter()
+        .filter_map(Value::as_object)
+        .find(|m| m.contains_key(PATCH_DIRECTIVE))
+    else {
+        return Ok(None);
+    };
+    if first.len() > 1 {
+        return Ok(None);
+    }
+    let directive = first
+        .get(PATCH_DIRECTIVE)
+        .map(|v| text::node_text(v).into_owned())
+        .unwrap_or_default();
+    match directive.as_str() {
+        "delete" | "replace" | "merge" => Ok(Some(directive)),
+        _ => Err(PatchError::UnknownPatchStrategy {
+            path: String::new(),
+            value: directive,
+        }),
+    }
+}
+
+/// Removes a list directive as kyaml does (an `ElementSetter` deletion): every map element whose
+/// `$patch` is `directive` goes, and so do `null` and `{}` elements.
+fn elide_list_directive(items: &mut Vec<Value>, directive: &str) {
+    items.retain(|item| match item {
+        Value::Null => false,
+        Value::Object(m) => {
+            !m.is_empty()
+                && m.get(PATCH_DIRECTIVE)
+                    .is_none_or(|v| text::node_text(v) != directive)
+        }
+        _ => true,
+    });
+}
