@@ -8,6 +8,7 @@ use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
 use crate::generators::{GeneratedKind, generate};
 use crate::kustomization::GeneratorArgs;
+use crate::patches::{PatchTransformer, json6902_entry, strategic_merge_entries};
 use crate::replacements::ReplacementTransformer;
 use crate::resmap::ResMap;
 use crate::transform::Transformer;
@@ -25,6 +26,21 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
     let k = &target.kustomization;
     let tc = acc.config.clone();
     let mut steps: Vec<(&'static str, Box<dyn Transformer>)> = Vec::new();
+    let schema = target.current_schema();
+    for t in strategic_merge_entries(&target.loader, &k.patches_strategic_merge, &schema)? {
+        steps.push(("PatchStrategicMergeTransformer", Box::new(t)));
+    }
+    for p in &k.patches {
+        let t = PatchTransformer::new(
+            &target.loader,
+            &p.path,
+            &p.patch,
+            p.target.clone(),
+            &p.options,
+            schema.clone(),
+        )?;
+        steps.push(("PatchTransformer", Box::new(t)));
+    }
     if let Some(t) = NamespaceTransformer::new(&k.namespace, &tc) {
         steps.push(("NamespaceTransformer", Box::new(t)));
     }
@@ -59,6 +75,10 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
                 &tc,
             )),
         ));
+    }
+    for p in &k.patches_json6902 {
+        let t = json6902_entry(&target.loader, p.target.clone(), &p.path, &p.patch)?;
+        steps.push(("PatchJson6902Transformer", Box::new(t)));
     }
     for replica in parse_replicas(&k.replicas)? {
         steps.push((
@@ -191,6 +211,7 @@ pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<(Value,
                     false,
                     None,
                     target.remote.clone(),
+                    target.schema.clone(),
                     &mut warnings,
                 )?
                 .resources
