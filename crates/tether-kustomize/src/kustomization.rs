@@ -213,10 +213,11 @@ impl GeneratorOptions {
 impl Kustomization {
     /// Parses a kustomization file's text; `path` names it in errors.
     pub fn parse(text: &str, path: &str) -> Result<Kustomization> {
-        let value = tether_yaml::parse_document(text).map_err(|source| Error::Yaml {
-            path: path.to_owned(),
-            source,
-        })?;
+        let value =
+            tether_yaml::parse_document_last_key_wins(text).map_err(|source| Error::Yaml {
+                path: path.to_owned(),
+                source,
+            })?;
         if value.is_null() {
             return Err(Error::msg("kustomization.yaml is empty"));
         }

@@ -111,7 +111,23 @@ pub struct Document {
 
 /// Every non-empty document of a YAML stream, with scalars resolved as kustomize resolves them.
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, Error> {
-    read::parse_documents(text)
+    read::parse_documents(text, false)
+}
+
+/// Like [`parse_document`], but a repeated mapping key replaces the earlier value instead of
+/// failing, as go-yaml v2's non-strict decoding does. kustomize reads kustomization files
+/// this way (through sigs.k8s.io/yaml), so a kustomization may repeat a field.
+pub fn parse_document_last_key_wins(text: &str) -> Result<Value, Error> {
+    let mut docs = read::parse_documents(text, true)?;
+    match docs.len() {
+        0 => Ok(Value::Null),
+        1 => Ok(docs.remove(0).value),
+        n => Err(Error {
+            line: docs[1].line,
+            column: 0,
+            message: format!("expected one document, found {n}"),
+        }),
+    }
 }
 
 /// Exactly one document (`null` when the text holds none).
