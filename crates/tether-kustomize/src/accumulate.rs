@@ -137,7 +137,13 @@ pub struct Target {
     pub origin: Option<String>,
     /// How remote bases are fetched; `None` refuses them.
     pub remote: Option<std::sync::Arc<dyn crate::remote::RemoteFetcher>>,
+    /// The strategic-merge schema in force, shared by the whole build: like kyaml's global, a
+    /// kustomization with `openapi:` replaces it for everything built after it.
+    pub schema: SharedSchema,
 }
+
+/// The build-wide patch schema cell.
+pub type SharedSchema = std::sync::Arc<std::sync::Mutex<crate::patch::PatchSchema>>;
 
 impl Target {
     /// Reads the kustomization file of the loader's root.
@@ -173,6 +179,7 @@ impl Target {
             warnings,
             origin: None,
             remote: None,
+            schema: SharedSchema::default(),
         })
     }
 
@@ -210,8 +217,16 @@ impl Target {
                 .child(path)
                 .map_err(|e| Error::msg(format!("loader.New {:?}", e.to_string())))?;
             let origin = self.origin.as_ref().map(|o| join_origin(o, path));
-            acc = accumulate_directory(acc, child, true, origin, self.remote.clone(), warnings)
-                .map_err(|e| Error::msg(format!("accumulateDirectory: {:?}", e.to_string())))?;
+            acc = accumulate_directory(
+                acc,
+                child,
+                true,
+                origin,
+                self.remote.clone(),
+                self.schema.clone(),
+                warnings,
+            )
+            .map_err(|e| Error::msg(format!("accumulateDirectory: {:?}", e.to_string())))?;
         }
         crate::pipeline::run_transformers(self, &mut acc)?;
         let vars: Vec<crate::vars::Var> = k
@@ -260,6 +275,7 @@ impl Target {
                         false,
                         origin,
                         self.remote.clone(),
+                        self.schema.clone(),
                         warnings,
                     )
                     .map_err(|e| e.context(format!("accumulation err='{file_err}'")))?;
@@ -293,6 +309,8 @@ impl Target {
         let mut target = Target::load(loader)
             .map_err(|e| e.context(format!("couldn't make target for remote base {url:?}")))?;
         target.remote = self.remote.clone();
+        target.schema = self.schema.clone();
+        target.apply_openapi(false)?;
         target.origin = self.origin.as_ref().map(|_| base.path.clone());
         if target.kustomization.kind == COMPONENT_KIND {
             return Err(Error::msg(format!(
@@ -321,6 +339,39 @@ impl Target {
             }
         }
         Ok(resources)
+    }
+
+    /// Installs this kustomization's `openapi:` document as the build's patch schema; without
+    /// one, `reset` restores the built-in schema (the top kustomization) and otherwise the
+    /// schema in force stays.
+    pub fn apply_openapi(&self, reset: bool) -> Result<()> {
+        let open_api = &self.kustomization.open_api;
+        let new = if let Some(path) = open_api.get("path") {
+            let bytes = self.loader.load(path)?;
+            let text = String::from_utf8_lossy(&bytes);
+            let doc = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
+                path: path.clone(),
+                source,
+            })?;
+            let custom = crate::patch::OpenApiSchema::from_document(doc)
+                .map_err(|e| Error::msg(format!("openapi {path}: {e}")))?;
+            Some(crate::patch::PatchSchema::Custom(custom))
+        } else if reset || !open_api.is_empty() {
+            Some(crate::patch::PatchSchema::Builtin)
+        } else {
+            None
+        };
+        if let Some(new) = new
+            && let Ok(mut current) = self.schema.lock()
+        {
+            *current = new;
+        }
+        Ok(())
+    }
+
+    /// The patch schema in force.
+    pub fn current_schema(&self) -> crate::patch::PatchSchema {
+        self.schema.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Notes that a transformer this kustomization configures ran over every resource.
@@ -383,6 +434,7 @@ pub fn accumulate_directory(
     is_component: bool,
     origin: Option<String>,
     remote: Option<std::sync::Arc<dyn crate::remote::RemoteFetcher>>,
+    schema: SharedSchema,
     warnings: &mut Vec<String>,
 ) -> Result<Accumulator> {
     let root = loader.root().display().to_string();
@@ -390,6 +442,8 @@ pub fn accumulate_directory(
         .map_err(|e| e.context(format!("couldn't make target for path '{root}'")))?;
     target.origin = origin;
     target.remote = remote;
+    target.schema = schema;
+    target.apply_openapi(false)?;
     let kind = target.kustomization.kind.as_str();
     if is_component && kind != COMPONENT_KIND {
         return Err(Error::msg(format!(

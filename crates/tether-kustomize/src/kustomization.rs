@@ -213,14 +213,16 @@ impl GeneratorOptions {
 impl Kustomization {
     /// Parses a kustomization file's text; `path` names it in errors.
     pub fn parse(text: &str, path: &str) -> Result<Kustomization> {
-        let value = tether_yaml::parse_document(text).map_err(|source| Error::Yaml {
-            path: path.to_owned(),
-            source,
-        })?;
+        let value =
+            tether_yaml::parse_document_last_key_wins(text).map_err(|source| Error::Yaml {
+                path: path.to_owned(),
+                source,
+            })?;
         if value.is_null() {
             return Err(Error::msg("kustomization.yaml is empty"));
         }
         let mut value = value;
+        canonicalize_keys(&mut value);
         let present: Vec<&'static str> = DEPRECATED
             .iter()
             .map(|(field, _, _)| *field)
@@ -311,6 +313,146 @@ impl Kustomization {
                 "Failed to read kustomization file under {root}:\n{}",
                 errs.join("\n")
             )))
+        }
+    }
+}
+
+/// The JSON names of the kustomization's fields, and of the fields of its nested objects.
+const TOP_FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "openapi",
+    "namePrefix",
+    "nameSuffix",
+    "namespace",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "patches",
+    "images",
+    "imageTags",
+    "replacements",
+    "replicas",
+    "vars",
+    "sortOptions",
+    "resources",
+    "crds",
+    "bases",
+    "components",
+    "configMapGenerator",
+    "secretGenerator",
+    "helmGlobals",
+    "helmCharts",
+    "helmChartInflationGenerator",
+    "generatorOptions",
+    "configurations",
+    "generators",
+    "transformers",
+    "validators",
+    "buildMetadata",
+];
+const GENERATOR_FIELDS: &[&str] = &[
+    "namespace",
+    "name",
+    "behavior",
+    "literals",
+    "files",
+    "envs",
+    "env",
+    "options",
+    "type",
+];
+const OPTION_FIELDS: &[&str] = &[
+    "labels",
+    "annotations",
+    "disableNameSuffixHash",
+    "immutable",
+];
+const PATCH_FIELDS: &[&str] = &["path", "patch", "target", "options"];
+const SELECTOR_FIELDS: &[&str] = &[
+    "group",
+    "version",
+    "kind",
+    "name",
+    "namespace",
+    "labelSelector",
+    "annotationSelector",
+];
+const LABEL_FIELDS: &[&str] = &["pairs", "includeSelectors", "includeTemplates", "fields"];
+const SORT_FIELDS: &[&str] = &["order", "legacySortOptions"];
+
+/// Go's `encoding/json` matches field names case-insensitively (kustomize accepts
+/// `nameprefix:`); rename such keys to their canonical spelling before strict reading.
+fn canonicalize_keys(value: &mut Value) {
+    rename(value, TOP_FIELDS);
+    let Some(top) = value.as_object_mut() else {
+        return;
+    };
+    for field in ["configMapGenerator", "secretGenerator"] {
+        for g in top
+            .get_mut(field)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            rename(g, GENERATOR_FIELDS);
+            if let Some(o) = g.get_mut("options") {
+                rename(o, OPTION_FIELDS);
+            }
+        }
+    }
+    if let Some(o) = top.get_mut("generatorOptions") {
+        rename(o, OPTION_FIELDS);
+    }
+    for field in ["patches", "patchesJson6902"] {
+        for p in top
+            .get_mut(field)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            rename(p, PATCH_FIELDS);
+            if let Some(t) = p.get_mut("target") {
+                rename(t, SELECTOR_FIELDS);
+            }
+        }
+    }
+    for l in top
+        .get_mut("labels")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        rename(l, LABEL_FIELDS);
+    }
+    if let Some(o) = top.get_mut("sortOptions") {
+        rename(o, SORT_FIELDS);
+    }
+}
+
+fn rename(value: &mut Value, names: &[&str]) {
+    let Some(map) = value.as_object_mut() else {
+        return;
+    };
+    let wrong: Vec<(String, &str)> = map
+        .keys()
+        .filter(|k| !names.contains(&k.as_str()))
+        .filter_map(|k| {
+            names
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(k))
+                .map(|n| (k.clone(), *n))
+        })
+        .collect();
+    for (from, to) in wrong {
+        // An exact spelling present already wins, as in Go.
+        if let Some(v) = map.shift_remove(&from)
+            && !map.contains_key(to)
+        {
+            map.insert(to.to_owned(), v);
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
 use crate::generators::{GeneratedKind, generate};
 use crate::kustomization::GeneratorArgs;
+use crate::patches::{PatchTransformer, json6902_entry, strategic_merge_entries};
 use crate::replacements::ReplacementTransformer;
 use crate::resmap::ResMap;
 use crate::transform::Transformer;
@@ -25,6 +26,21 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
     let k = &target.kustomization;
     let tc = acc.config.clone();
     let mut steps: Vec<(&'static str, Box<dyn Transformer>)> = Vec::new();
+    let schema = target.current_schema();
+    for t in strategic_merge_entries(&target.loader, &k.patches_strategic_merge, &schema)? {
+        steps.push(("PatchStrategicMergeTransformer", Box::new(t)));
+    }
+    for p in &k.patches {
+        let t = PatchTransformer::new(
+            &target.loader,
+            &p.path,
+            &p.patch,
+            p.target.clone(),
+            &p.options,
+            schema.clone(),
+        )?;
+        steps.push(("PatchTransformer", Box::new(t)));
+    }
     if let Some(t) = NamespaceTransformer::new(&k.namespace, &tc) {
         steps.push(("NamespaceTransformer", Box::new(t)));
     }
@@ -40,7 +56,7 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
             label.include_selectors,
             label.include_templates,
             &label.fields,
-            &[],
+            &tc.labels,
             &tc,
         )?;
         steps.push(("LabelTransformer", Box::new(t)));
@@ -59,6 +75,10 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
                 &tc,
             )),
         ));
+    }
+    for p in &k.patches_json6902 {
+        let t = json6902_entry(&target.loader, p.target.clone(), &p.path, &p.patch)?;
+        steps.push(("PatchJson6902Transformer", Box::new(t)));
     }
     for replica in parse_replicas(&k.replicas)? {
         steps.push((
@@ -86,7 +106,9 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
     }
     for (config, _) in plugin_configs(target, &k.transformers)? {
         let kind = builtin_kind(&config)?.to_owned();
-        let t = if kind == "ReplacementTransformer" {
+        let t = if let Some(t) = patch_from_plugin(target, &config, &kind, &schema)? {
+            t
+        } else if kind == "ReplacementTransformer" {
             Box::new(ReplacementTransformer::from_plugin_config(
                 &config,
                 &mut |p| load_text(target, p),
@@ -114,6 +136,89 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
 fn load_text(target: &Target, path: &str) -> Result<String> {
     let bytes = target.loader.load(path)?;
     String::from_utf8(bytes).map_err(|_| Error::msg(format!("{path}: not valid UTF-8")))
+}
+
+/// The patch transformers of `transformers:` entries: PatchTransformer (`path`, `patch`,
+/// `target`, `options`), PatchJson6902Transformer (`target`, `path`, `jsonOp`) and
+/// PatchStrategicMergeTransformer (`paths`, `patches`).
+fn patch_from_plugin(
+    target: &Target,
+    config: &Value,
+    kind: &str,
+    schema: &crate::patch::PatchSchema,
+) -> Result<Option<Box<dyn Transformer>>> {
+    let text = |field: &str| {
+        config
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let selector = || -> Result<Option<crate::selector::Selector>> {
+        match config.get("target") {
+            None | Some(Value::Null) => Ok(None),
+            Some(t) => serde_json::from_value(t.clone())
+                .map(Some)
+                .map_err(|e| Error::msg(format!("{kind}: invalid target: {e}"))),
+        }
+    };
+    let t: Box<dyn Transformer> = match kind {
+        "PatchTransformer" => {
+            let options: std::collections::BTreeMap<String, bool> = match config.get("options") {
+                Some(o) if !o.is_null() => serde_json::from_value(o.clone())
+                    .map_err(|e| Error::msg(format!("{kind}: invalid options: {e}")))?,
+                _ => Default::default(),
+            };
+            Box::new(PatchTransformer::new(
+                &target.loader,
+                &text("path"),
+                &text("patch"),
+                selector()?,
+                &options,
+                schema.clone(),
+            )?)
+        }
+        "PatchJson6902Transformer" => Box::new(json6902_entry(
+            &target.loader,
+            selector()?,
+            &text("path"),
+            &text("jsonOp"),
+        )?),
+        "PatchStrategicMergeTransformer" => {
+            let mut entries: Vec<String> = config
+                .get("paths")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| p.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let inline = text("patches");
+            if !inline.trim().is_empty() {
+                entries.push(inline);
+            }
+            if entries.is_empty() {
+                return Err(Error::msg(
+                    "PatchStrategicMergeTransformer: empty file path and empty patch content",
+                ));
+            }
+            let all = strategic_merge_entries(&target.loader, &entries, schema)?;
+            Box::new(Sequence(all))
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(t))
+}
+
+/// Several transformers run as one step.
+#[derive(Debug)]
+struct Sequence<T>(Vec<T>);
+
+impl<T: Transformer> Transformer for Sequence<T> {
+    fn transform(&self, resources: &mut ResMap) -> Result<()> {
+        self.0.iter().try_for_each(|t| t.transform(resources))
+    }
 }
 
 /// A built-in transformer configured by a `transformers:` entry.
@@ -191,6 +296,7 @@ pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<(Value,
                     false,
                     None,
                     target.remote.clone(),
+                    target.schema.clone(),
                     &mut warnings,
                 )?
                 .resources

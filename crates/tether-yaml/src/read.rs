@@ -61,6 +61,8 @@ struct Reader<'a> {
     key_lines: Vec<usize>,
     nodes: usize,
     alias_nodes: usize,
+    /// yaml.v2's non-strict decoding: a repeated key replaces the earlier value.
+    last_key_wins: bool,
 }
 
 fn err(line: usize, column: usize, message: impl Into<String>) -> Error {
@@ -237,7 +239,7 @@ impl<'a> Reader<'a> {
             }
             let name = self.key_string(key, root, &key_span)?;
             let line = self.at(&key_span).0;
-            if map.contains_key(&name) {
+            if map.contains_key(&name) && !self.last_key_wins {
                 let index = map.keys().position(|k| *k == name).unwrap_or(0);
                 let first = self.key_lines.get(lines_base + index).copied().unwrap_or(0);
                 return Err(err(
@@ -549,7 +551,7 @@ fn split(text: &str) -> Result<Vec<(&str, usize)>, Error> {
     Ok(pieces)
 }
 
-pub(crate) fn parse_documents(text: &str) -> Result<Vec<Document>, Error> {
+pub(crate) fn parse_documents(text: &str, last_key_wins: bool) -> Result<Vec<Document>, Error> {
     let normalized: Cow<'_, str> = if text.contains("\r\n") {
         Cow::Owned(text.replace("\r\n", "\n"))
     } else {
@@ -574,6 +576,7 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Document>, Error> {
             key_lines: Vec::new(),
             nodes: 0,
             alias_nodes: 0,
+            last_key_wins,
         };
         if let Some(doc) = reader.document()? {
             docs.push(doc);
