@@ -333,3 +333,22 @@ fn line_diff_marks_changed_lines_only() {
     let d = line_diff("a\nb\nc\nd\ne\nf\ng\nh\n", "a\nb\nc\nd\nX\nf\ng\nh\n");
     assert_eq!(d, "  ...\n  c\n  d\n- e\n+ X\n  f\n  g\n");
 }
+
+/// Compares one directory outside the corpus, for turning a random tree into a case:
+/// `TETHER_DIFF_DIR=/path cargo test -p tether-kustomize --test differential -- --ignored one_dir`.
+#[test]
+#[ignore = "a tool: needs TETHER_DIFF_DIR"]
+fn one_dir() {
+    let dir = std::env::var("TETHER_DIFF_DIR").expect("TETHER_DIFF_DIR names the directory");
+    let kubectl = kubectl_133().expect("kubectl.1.33");
+    let case = Case {
+        name: dir.clone(),
+        entry: Path::new(&dir).canonicalize().unwrap(),
+        flags: Vec::new(),
+    };
+    let (t, k) = (run_tether(&case), run_kubectl(&kubectl, &case));
+    if let Err(why) = compare(&t, &k) {
+        panic!("{why}");
+    }
+    eprintln!("identical: {}", if t.is_ok() { "outputs" } else { "both failed" });
+}
