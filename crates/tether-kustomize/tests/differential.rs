@@ -350,5 +350,8 @@ fn one_dir() {
     if let Err(why) = compare(&t, &k) {
         panic!("{why}");
     }
-    eprintln!("identical: {}", if t.is_ok() { "outputs" } else { "both failed" });
+    eprintln!(
+        "identical: {}",
+        if t.is_ok() { "outputs" } else { "both failed" }
+    );
 }
