@@ -57,11 +57,19 @@ pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
         target.origin = Some(String::new());
     }
     target.remote = options.remote.clone();
+    target.apply_openapi(true)?;
     let mut warnings = Vec::new();
     let mut acc = target.accumulate(Accumulator::new(), &mut warnings)?;
     add_hash_suffixes(&mut acc.resources)?;
     crate::nameref::fix_back_references(&mut acc.resources, &acc.config.name_reference)?;
-    crate::vars::resolve_vars(&mut acc.resources, &acc.vars, &acc.config.var_reference)?;
+    let unused =
+        crate::vars::resolve_vars(&mut acc.resources, &acc.vars, &acc.config.var_reference)?;
+    if !unused.is_empty() {
+        warnings.push(format!(
+            "well-defined vars that were never replaced: {}",
+            unused.join(",")
+        ));
+    }
     acc.resources.resources.retain(|r| !r.is_local_config());
     sort(
         &mut acc.resources,
@@ -71,6 +79,17 @@ pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
     for r in acc.resources.iter_mut() {
         if has("managedByLabel") {
             set_label(r, "app.kubernetes.io/managed-by", MANAGED_BY);
+        }
+        if has("transformerAnnotations") && !r.transformations.is_empty() {
+            let mut text = String::new();
+            for t in &r.transformations {
+                for (i, line) in t.to_annotation().lines().enumerate() {
+                    text.push_str(if i == 0 { "- " } else { "  " });
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+            r.set_annotation("alpha.config.kubernetes.io/transformations", Some(&text));
         }
         if has("originAnnotations")
             && let Some(origin) = r.origin.clone()

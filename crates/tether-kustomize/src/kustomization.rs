@@ -89,7 +89,20 @@ pub struct Kustomization {
     pub validators: Vec<String>,
     #[serde(default)]
     pub build_metadata: Vec<String>,
+    /// Deprecated fields present in the file (even empty), for kustomize's warnings.
+    #[serde(skip)]
+    pub deprecated_present: Vec<&'static str>,
 }
+
+/// Deprecated fields, their successors, and a note kustomize adds.
+const DEPRECATED: [(&str, &str, &str); 6] = [
+    ("bases", "resources", ""),
+    ("commonLabels", "labels", ""),
+    ("imageTags", "images", ""),
+    ("patchesJson6902", "patches", ""),
+    ("patchesStrategicMerge", "patches", ""),
+    ("vars", "replacements", " [EXPERIMENTAL]"),
+];
 
 /// An entry of `labels:`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -208,6 +221,11 @@ impl Kustomization {
             return Err(Error::msg("kustomization.yaml is empty"));
         }
         let mut value = value;
+        let present: Vec<&'static str> = DEPRECATED
+            .iter()
+            .map(|(field, _, _)| *field)
+            .filter(|f| value.get(f).is_some_and(|v| !v.is_null()))
+            .collect();
         // kustomize renamed `imageTags` to `images` before reading.
         if let Some(map) = value.as_object_mut()
             && let Some(tags) = map.shift_remove("imageTags")
@@ -215,44 +233,25 @@ impl Kustomization {
         {
             map.insert("images".into(), tags);
         }
-        serde_json::from_value(value).map_err(|e| Error::Kustomization {
-            message: format!("{e} in {path}"),
-        })
+        let mut k: Kustomization =
+            serde_json::from_value(value).map_err(|e| Error::Kustomization {
+                message: format!("{e} in {path}"),
+            })?;
+        k.deprecated_present = present;
+        Ok(k)
     }
 
     /// Deprecation warnings kustomize prints to stderr for this kustomization.
     pub fn deprecation_warnings(&self) -> Vec<String> {
-        let mut w = Vec::new();
-        let fix = "Run 'kustomize edit fix' to update your Kustomization automatically.";
-        if !self.bases.is_empty() {
-            w.push(format!(
-                "# Warning: 'bases' is deprecated. Please use 'resources' instead. {fix}"
-            ));
-        }
-        if !self.common_labels.is_empty() {
-            w.push(format!(
-                "# Warning: 'commonLabels' is deprecated. Please use 'labels' instead. {fix}"
-            ));
-        }
-        if !self.image_tags.is_empty() {
-            w.push(format!(
-                "# Warning: 'imageTags' is deprecated. Please use 'images' instead. {fix}"
-            ));
-        }
-        if !self.patches_json6902.is_empty() {
-            w.push(format!(
-                "# Warning: 'patchesJson6902' is deprecated. Please use 'patches' instead. {fix}"
-            ));
-        }
-        if !self.patches_strategic_merge.is_empty() {
-            w.push(format!("# Warning: 'patchesStrategicMerge' is deprecated. Please use 'patches' instead. {fix}"));
-        }
-        if !self.vars.is_empty() {
-            w.push(format!(
-                "# Warning: 'vars' is deprecated. Please use 'replacements' instead. {fix}"
-            ));
-        }
-        w
+        DEPRECATED
+            .iter()
+            .filter(|(field, _, _)| self.deprecated_present.contains(field))
+            .map(|(field, successor, note)| {
+                format!(
+                    "# Warning: '{field}' is deprecated. Please use '{successor}' instead.{note} Run 'kustomize edit fix' to update your Kustomization automatically."
+                )
+            })
+            .collect()
     }
 
     /// kustomize's `FixKustomization` and `EnforceFields`: defaults and deprecated fields folded

@@ -14,6 +14,8 @@ mod hash;
 pub mod kustomization;
 pub mod loader;
 pub mod nameref;
+pub mod patch;
+pub mod patches;
 mod pipeline;
 pub mod remote;
 pub mod replacements;

@@ -4,27 +4,194 @@
 use serde_json::Value;
 
 use crate::accumulate::{Accumulator, Target, resources_from_bytes};
+use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
 use crate::generators::{GeneratedKind, generate};
 use crate::kustomization::GeneratorArgs;
+use crate::patches::{PatchTransformer, json6902_entry, strategic_merge_entries};
+use crate::replacements::ReplacementTransformer;
 use crate::resmap::ResMap;
+use crate::transform::Transformer;
+use crate::transform::annotations::AnnotationsTransformer;
+use crate::transform::images::{ImageTagTransformer, parse_images};
+use crate::transform::labels::LabelTransformer;
+use crate::transform::namespace::NamespaceTransformer;
+use crate::transform::prefix_suffix::PrefixSuffixTransformer;
+use crate::transform::replicas::{ReplicaCountTransformer, parse_replicas};
 
-/// The built-in transformers configured by kustomization fields, then `transformers:` entries,
-/// then `validators:` (kustomize's `runTransformers` and `runValidators`).
+/// The built-in transformers configured by kustomization fields, in kustomize's order, then
+/// `transformers:` entries, then `validators:` (kustomize's `runTransformers` and
+/// `runValidators`).
 pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
-    let _ = (target, acc);
+    let k = &target.kustomization;
+    let tc = acc.config.clone();
+    let mut steps: Vec<(&'static str, Box<dyn Transformer>)> = Vec::new();
+    let schema = target.current_schema();
+    for t in strategic_merge_entries(&target.loader, &k.patches_strategic_merge, &schema)? {
+        steps.push(("PatchStrategicMergeTransformer", Box::new(t)));
+    }
+    for p in &k.patches {
+        let t = PatchTransformer::new(
+            &target.loader,
+            &p.path,
+            &p.patch,
+            p.target.clone(),
+            &p.options,
+            schema.clone(),
+        )?;
+        steps.push(("PatchTransformer", Box::new(t)));
+    }
+    if let Some(t) = NamespaceTransformer::new(&k.namespace, &tc) {
+        steps.push(("NamespaceTransformer", Box::new(t)));
+    }
+    if let Some(t) = PrefixSuffixTransformer::prefix(&k.name_prefix, &tc) {
+        steps.push(("PrefixTransformer", Box::new(t)));
+    }
+    if let Some(t) = PrefixSuffixTransformer::suffix(&k.name_suffix, &tc) {
+        steps.push(("SuffixTransformer", Box::new(t)));
+    }
+    for label in &k.labels {
+        let t = LabelTransformer::labels_entry(
+            &label.pairs,
+            label.include_selectors,
+            label.include_templates,
+            &label.fields,
+            &[],
+            &tc,
+        )?;
+        steps.push(("LabelTransformer", Box::new(t)));
+    }
+    if !k.common_labels.is_empty() {
+        steps.push((
+            "LabelTransformer",
+            Box::new(LabelTransformer::common_labels(&k.common_labels, &tc)),
+        ));
+    }
+    if !k.common_annotations.is_empty() {
+        steps.push((
+            "AnnotationsTransformer",
+            Box::new(AnnotationsTransformer::common_annotations(
+                &k.common_annotations,
+                &tc,
+            )),
+        ));
+    }
+    for p in &k.patches_json6902 {
+        let t = json6902_entry(&target.loader, p.target.clone(), &p.path, &p.patch)?;
+        steps.push(("PatchJson6902Transformer", Box::new(t)));
+    }
+    for replica in parse_replicas(&k.replicas)? {
+        steps.push((
+            "ReplicaCountTransformer",
+            Box::new(ReplicaCountTransformer::new(replica, &tc)),
+        ));
+    }
+    for image in parse_images(&k.images)? {
+        steps.push((
+            "ImageTagTransformer",
+            Box::new(ImageTagTransformer::new(image, &tc)),
+        ));
+    }
+    if !k.replacements.is_empty() {
+        let fields = k
+            .replacements
+            .iter()
+            .map(|v| serde_json::from_value(v.clone()))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::Kustomization {
+                message: format!("replacements: {e}"),
+            })?;
+        let t = ReplacementTransformer::from_fields(fields, &mut |p| load_text(target, p))?;
+        steps.push(("ReplacementTransformer", Box::new(t)));
+    }
+    for (config, _) in plugin_configs(target, &k.transformers)? {
+        let kind = builtin_kind(&config)?.to_owned();
+        let t = if kind == "ReplacementTransformer" {
+            Box::new(ReplacementTransformer::from_plugin_config(
+                &config,
+                &mut |p| load_text(target, p),
+            )?)
+        } else {
+            transformer_from_plugin(&config, &kind, &tc)?
+        };
+        steps.push((plugin_kind_name(&kind), t));
+    }
+    for (kind, step) in steps {
+        step.transform(&mut acc.resources)?;
+        target.record_transformation(acc, kind);
+    }
+    // kustomize has no built-in validators: every validator is an external plugin.
+    if let Some((config, _)) = plugin_configs(target, &k.validators)?.first() {
+        let kind = config.get("kind").and_then(Value::as_str).unwrap_or("");
+        return Err(Error::msg(format!(
+            "validators: {kind} is an external plugin; tether runs no external plugins"
+        )));
+    }
     Ok(())
+}
+
+/// A file of the kustomization's directory, as text (replacement `path:` entries).
+fn load_text(target: &Target, path: &str) -> Result<String> {
+    let bytes = target.loader.load(path)?;
+    String::from_utf8(bytes).map_err(|_| Error::msg(format!("{path}: not valid UTF-8")))
+}
+
+/// A built-in transformer configured by a `transformers:` entry.
+fn transformer_from_plugin(
+    config: &Value,
+    kind: &str,
+    tc: &TransformerConfig,
+) -> Result<Box<dyn Transformer>> {
+    let t: Box<dyn Transformer> = match kind {
+        "NamespaceTransformer" => Box::new(NamespaceTransformer::from_plugin_config(config, tc)?),
+        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
+            Box::new(PrefixSuffixTransformer::from_plugin_config(config, tc)?)
+        }
+        "LabelTransformer" => Box::new(LabelTransformer::from_plugin_config(config, tc)?),
+        "AnnotationsTransformer" => {
+            Box::new(AnnotationsTransformer::from_plugin_config(config, tc)?)
+        }
+        "ImageTagTransformer" => Box::new(ImageTagTransformer::from_plugin_config(config, tc)?),
+        "ReplicaCountTransformer" => {
+            Box::new(ReplicaCountTransformer::from_plugin_config(config, tc)?)
+        }
+        other => {
+            return Err(Error::msg(format!(
+                "{other} is not a built-in transformer tether knows; tether runs no external plugins"
+            )));
+        }
+    };
+    Ok(t)
+}
+
+fn plugin_kind_name(kind: &str) -> &'static str {
+    match kind {
+        "NamespaceTransformer" => "NamespaceTransformer",
+        "PrefixSuffixTransformer" => "PrefixSuffixTransformer",
+        "PrefixTransformer" => "PrefixTransformer",
+        "SuffixTransformer" => "SuffixTransformer",
+        "LabelTransformer" => "LabelTransformer",
+        "AnnotationsTransformer" => "AnnotationsTransformer",
+        "ImageTagTransformer" => "ImageTagTransformer",
+        "ReplicaCountTransformer" => "ReplicaCountTransformer",
+        "PatchTransformer" => "PatchTransformer",
+        "PatchStrategicMergeTransformer" => "PatchStrategicMergeTransformer",
+        "PatchJson6902Transformer" => "PatchJson6902Transformer",
+        "ReplacementTransformer" => "ReplacementTransformer",
+        _ => "Transformer",
+    }
 }
 
 /// The configs of `generators:`/`transformers:`/`validators:` entries: each entry is inline
 /// YAML of one or more configs, or a path to a file (or a kustomization directory) holding them.
-pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<Value>> {
+/// Each config comes with the file it was read from (`None` when inline).
+pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<(Value, Option<String>)>> {
     let mut configs = Vec::new();
     let mut paths = Vec::new();
     for entry in entries {
         match resources_from_bytes(entry.as_bytes(), "inline plugin config") {
             Ok(inline) if !inline.is_empty() => {
-                configs.extend(inline.into_iter().map(|r| r.object));
+                configs.extend(inline.into_iter().map(|r| (r.object, None)));
             }
             _ => paths.push(entry.clone()),
         }
@@ -44,12 +211,17 @@ pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<Value>>
                     false,
                     None,
                     target.remote.clone(),
+                    target.schema.clone(),
                     &mut warnings,
                 )?
                 .resources
             }
         };
-        configs.extend(resources.into_iter().map(|r| r.object));
+        configs.extend(
+            resources
+                .into_iter()
+                .map(|r| (r.object, Some(path.clone()))),
+        );
     }
     Ok(configs)
 }
@@ -77,14 +249,25 @@ pub fn run_generator_entries(
     acc: &mut Accumulator,
     entries: &[String],
 ) -> Result<()> {
-    for config in plugin_configs(target, entries)? {
+    for (config, source) in plugin_configs(target, entries)? {
         let kind = builtin_kind(&config)?;
         let generated = match kind {
             "ConfigMapGenerator" => GeneratedKind::ConfigMap,
             "SecretGenerator" => GeneratedKind::Secret,
+            "IAMPolicyGenerator" => {
+                let mut r = crate::generators::iam_policy_service_account(&config)?;
+                let plugin_name = config
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                r.origin = target.plugin_origin(kind, plugin_name, source.as_deref());
+                acc.absorb(r)
+                    .map_err(|e| e.context(format!("merging from generator {kind}")))?;
+                continue;
+            }
             other => {
                 return Err(Error::msg(format!(
-                    "{other} is not a built-in generator (ConfigMapGenerator, SecretGenerator)"
+                    "{other} is not a built-in generator (ConfigMapGenerator, SecretGenerator, IAMPolicyGenerator)"
                 )));
             }
         };
@@ -94,7 +277,7 @@ pub fn run_generator_entries(
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("");
-        resource.origin = target.generator_origin(kind, plugin_name);
+        resource.origin = target.plugin_origin(kind, plugin_name, source.as_deref());
         acc.absorb(resource)
             .map_err(|e| e.context(format!("merging from generator {kind}")))?;
     }

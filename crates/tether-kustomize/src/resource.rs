@@ -177,6 +177,8 @@ pub struct Resource {
     pub origin: Option<Origin>,
     /// Names of the vars this resource's fields reference (for `vars` bookkeeping).
     pub ref_var_names: Vec<String>,
+    /// Transformers that ran over it (buildMetadata `transformerAnnotations`).
+    pub transformations: Vec<Origin>,
 }
 
 /// Where a resource was defined (`config.kubernetes.io/origin` with buildMetadata
@@ -245,6 +247,7 @@ impl Resource {
             behavior: Behavior::Create,
             origin: None,
             ref_var_names: Vec::new(),
+            transformations: Vec::new(),
         }
     }
 

@@ -48,6 +48,13 @@ pub fn parse_document(text: &str) -> Result<Value, Error> {
     }
 }
 
+/// yaml.v2's key order (`keyList.Less`), for tests that must tell when it is not a total order
+/// (then Go's output depends on its random map iteration).
+#[doc(hidden)]
+pub fn key_less(a: &str, b: &str) -> bool {
+    sort::key_less(a, b)
+}
+
 /// One resource as `kustomize build` prints it: block style, keys in yaml.v2's natural order,
 /// ending with a newline (documents are joined with `---\n`).
 pub fn to_yaml(value: &Value) -> String {

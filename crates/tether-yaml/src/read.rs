@@ -558,10 +558,17 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Document>, Error> {
     check_input(&normalized)?;
     let mut docs = Vec::new();
     for (piece, line) in split(&normalized)? {
+        // libyaml reads a raw NEL as a line break in every context (`read_line` turns it into
+        // `\n`); YAML 1.2 parsers treat it as content. Only kyaml's split ignores it.
+        let piece: Cow<'_, str> = if piece.contains('\u{85}') {
+            Cow::Owned(piece.replace('\u{85}', "\n"))
+        } else {
+            Cow::Borrowed(piece)
+        };
         // libyaml ends a block scalar at the end of input without adding a line feed.
         let options = granit_parser::options! { block_scalar_eof_without_line_feed: true };
         let mut reader = Reader {
-            parser: Parser::new_from_str_with_options(piece, options),
+            parser: Parser::new_from_str_with_options(&piece, options),
             line_offset: line - 1,
             anchors: HashMap::new(),
             key_lines: Vec::new(),

@@ -1,1 +1,0 @@
-//! `replacements`: copy fields from one resource into others. TODO(helper).
