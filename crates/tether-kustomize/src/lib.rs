@@ -16,7 +16,7 @@
 //!    the built-in transformers in kustomize's order — patchesStrategicMerge, patches,
 //!    namespace, prefix, suffix, labels, annotations, patchesJson6902, replicas, images,
 //!    replacements — then `transformers:` entries, then vars.
-//! 3. At the top ([`build()`]): hash suffixes ([`hash`]), name references
+//! 3. At the top ([`build()`]): hash suffixes, name references
 //!    ([`nameref`]) so fields follow renamed resources, vars ([`vars`]), local-config
 //!    resources dropped, the legacy (or fifo) order, buildMetadata annotations and labels.
 //! 4. [`BuildOutput::to_yaml`] prints each resource as kustomize does (through tether-yaml).
