@@ -198,9 +198,9 @@ impl Target {
         for path in &k.configurations {
             let bytes = self.loader.load(path)?;
             let text = String::from_utf8_lossy(&bytes);
-            let value = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
+            let value = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
                 path: path.clone(),
-                source,
+                error,
             })?;
             let config: TransformerConfig = serde_json::from_value(value).map_err(|e| {
                 Error::msg(format!("invalid transformer configuration {path}: {e}"))
@@ -261,7 +261,7 @@ impl Target {
             match self.accumulate_file(path) {
                 Ok(resources) => acc.resources.append_all(resources)?,
                 Err(file_err) => {
-                    if matches!(file_err, Error::Yaml { .. }) {
+                    if file_err.is_malformed_yaml() {
                         return Err(file_err);
                     }
                     let child = self
@@ -349,9 +349,9 @@ impl Target {
         let new = if let Some(path) = open_api.get("path") {
             let bytes = self.loader.load(path)?;
             let text = String::from_utf8_lossy(&bytes);
-            let doc = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
+            let doc = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
                 path: path.clone(),
-                source,
+                error,
             })?;
             let custom = crate::patch::OpenApiSchema::from_document(doc)
                 .map_err(|e| Error::msg(format!("openapi {path}: {e}")))?;
@@ -475,9 +475,9 @@ pub fn accumulate_directory(
 pub fn resources_from_bytes(bytes: &[u8], path: &str) -> Result<ResMap> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| Error::msg(format!("{path}: not valid UTF-8")))?;
-    let docs = tether_yaml::parse_documents(text).map_err(|source| Error::Yaml {
+    let docs = tether_yaml::parse_documents(text).map_err(|error| Error::Yaml {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     let mut out = ResMap::new();
     for doc in docs {

@@ -211,9 +211,9 @@ pub fn strategic_merge_entries(
                 }
             }
         };
-        let docs = tether_yaml::parse_documents(&text).map_err(|source| Error::Yaml {
+        let docs = tether_yaml::parse_documents(&text).map_err(|error| Error::Yaml {
             path: entry.clone(),
-            source,
+            error,
         })?;
         let patches: Vec<Value> = docs.into_iter().map(|d| d.value).collect();
         if patches.is_empty() {
@@ -250,9 +250,9 @@ pub fn json6902_entry(
     if text.trim().is_empty() {
         return Err(Error::msg("empty file"));
     }
-    let ops = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
+    let ops = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     if !ops.is_array() {
         return Err(Error::msg(format!(
