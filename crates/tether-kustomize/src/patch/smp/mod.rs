@@ -323,7 +323,11 @@ impl<'s> Merger<'s> {
             if directive.is_some() && key == PATCH_DIRECTIVE {
                 continue;
             }
-            let child = sch.and_then(|s| s.field(key));
+            let child = if is_container(value) || text::field(dest, key).is_some_and(is_container) {
+                sch.and_then(|s| s.field(key))
+            } else {
+                None
+            };
             let walked = self
                 .walk(dest.get_mut(key), Some(value), child)
                 .map_err(|e| e.within(key))?;
@@ -338,7 +342,7 @@ impl<'s> Merger<'s> {
             }
         }
         for (key, value) in dest.iter_mut() {
-            if patch.contains_key(key) {
+            if !is_container(value) || text::field(patch, key).is_some() {
                 continue;
             }
             self.normalize(value, sch.and_then(|s| s.field(key)))
@@ -402,8 +406,11 @@ impl<'s> Merger<'s> {
             Value::Object(map) => {
                 let sch = sch.or_else(|| self.schema.for_object(map));
                 for (key, value) in map.iter_mut() {
-                    self.normalize(value, sch.and_then(|s| s.field(key)))
-                        .map_err(|e| e.within(key))?;
+                    // Scalars stay as they are; only maps and lists need their schema.
+                    if is_container(value) {
+                        self.normalize(value, sch.and_then(|s| s.field(key)))
+                            .map_err(|e| e.within(key))?;
+                    }
                 }
             }
             Value::Array(items) => {
@@ -495,9 +502,12 @@ impl<'s> Merger<'s> {
     ) -> Result<(), PatchError> {
         let mut gone = Vec::new();
         for (key, value) in map.iter_mut() {
-            let keep = self
-                .walk_same(value, sch.and_then(|s| s.field(key)))
-                .map_err(|e| e.within(key))?;
+            let child = if is_container(value) {
+                sch.and_then(|s| s.field(key))
+            } else {
+                None
+            };
+            let keep = self.walk_same(value, child).map_err(|e| e.within(key))?;
             if !keep {
                 gone.push(key.clone());
             }
@@ -510,6 +520,11 @@ impl<'s> Merger<'s> {
 }
 
 const PATCH_DIRECTIVE: &str = "$patch";
+
+/// Whether a value is a map or a list: the only values whose walk depends on the schema.
+fn is_container(value: &Value) -> bool {
+    matches!(value, Value::Object(_) | Value::Array(_))
+}
 
 /// kyaml's `determineSequenceNodePatchStrategy`: the first map element with a `$patch` key, if
 /// that is its only key, is a directive for the whole list (`delete`, `replace` or `merge`).
