@@ -1899,33 +1899,43 @@ spec:
         ),
         "expected MappingNode but got ScalarNode",
     ),
-    smp("CSINode drivers merge by name", r#"
+    smp(
+        "CSINode drivers merge by name",
+        r#"
 apiVersion: storage.k8s.io/v1
 kind: CSINode
 metadata: {name: n}
 spec:
   drivers: [{name: a, nodeID: "1"}]
-"#, r#"
+"#,
+        r#"
 apiVersion: storage.k8s.io/v1
 kind: CSINode
 metadata: {name: n}
 spec:
   drivers: [{name: b, nodeID: "2"}]
-"#),
-    smp("ServiceAccount secrets merge by name", r#"
+"#,
+    ),
+    smp(
+        "ServiceAccount secrets merge by name",
+        r#"
 apiVersion: v1
 kind: ServiceAccount
 metadata: {name: sa}
 secrets: [{name: s1}]
 imagePullSecrets: [{name: p1}]
-"#, r#"
+"#,
+        r#"
 apiVersion: v1
 kind: ServiceAccount
 metadata: {name: sa}
 secrets: [{name: s2}]
 imagePullSecrets: [{name: p2}]
-"#),
-    smp("webhooks merge by name, matchConditions are newer and replaced", r#"
+"#,
+    ),
+    smp(
+        "webhooks merge by name, matchConditions are newer and replaced",
+        r#"
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
 metadata: {name: v}
@@ -1935,7 +1945,8 @@ webhooks:
   admissionReviewVersions: [v1]
   clientConfig: {url: "https://a"}
   matchConditions: [{name: m1, expression: "true"}]
-"#, r#"
+"#,
+        r#"
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
 metadata: {name: v}
@@ -1944,8 +1955,11 @@ webhooks:
   clientConfig: {url: "https://b"}
 - name: a.example.com
   matchConditions: [{name: m2, expression: "false"}]
-"#),
-    smp("CRD validations are newer and replaced", r#"
+"#,
+    ),
+    smp(
+        "CRD validations are newer and replaced",
+        r#"
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.example.com}
@@ -1961,7 +1975,8 @@ spec:
       openAPIV3Schema:
         type: object
         x-kubernetes-validations: [{rule: "a"}]
-"#, r#"
+"#,
+        r#"
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.example.com}
@@ -1971,8 +1986,11 @@ spec:
     schema:
       openAPIV3Schema:
         x-kubernetes-validations: [{rule: "b"}]
-"#),
-    smp("Node podCIDRs merge as a set, addresses by type", r#"
+"#,
+    ),
+    smp(
+        "Node podCIDRs merge as a set, addresses by type",
+        r#"
 apiVersion: v1
 kind: Node
 metadata: {name: n}
@@ -1980,7 +1998,8 @@ spec:
   podCIDRs: [10.0.0.0/24]
 status:
   addresses: [{type: InternalIP, address: 10.1.1.1}]
-"#, r#"
+"#,
+        r#"
 apiVersion: v1
 kind: Node
 metadata: {name: n}
@@ -1988,8 +2007,11 @@ spec:
   podCIDRs: [10.0.1.0/24]
 status:
   addresses: [{type: Hostname, address: n}]
-"#),
-    smp("Job containers merge, status conditions by type", r#"
+"#,
+    ),
+    smp(
+        "Job containers merge, status conditions by type",
+        r#"
 apiVersion: batch/v1
 kind: Job
 metadata: {name: j}
@@ -2000,7 +2022,8 @@ spec:
       containers: [{name: a, image: a}]
 status:
   conditions: [{type: Complete, status: "True"}]
-"#, r#"
+"#,
+        r#"
 apiVersion: batch/v1
 kind: Job
 metadata: {name: j}
@@ -2010,7 +2033,8 @@ spec:
       containers: [{name: b, image: b}]
 status:
   conditions: [{type: Failed, status: "False"}]
-"#),
+"#,
+    ),
     // --- Errors.
     fails(
         smp(
