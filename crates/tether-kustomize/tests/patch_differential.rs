@@ -2035,6 +2035,31 @@ status:
   conditions: [{type: Failed, status: "False"}]
 "#,
     ),
+    smp(
+        "list directives where the resource has no list are kept as elements",
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers: [{name: a, image: a}]
+"#,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      volumes:
+      - {$patch: replace}
+      - {name: v, emptyDir: {}}
+      initContainers:
+      - {$patch: delete}
+"#,
+    ),
     // --- Errors.
     fails(
         smp(
