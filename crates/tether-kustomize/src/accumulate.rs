@@ -142,6 +142,9 @@ pub struct Target {
     pub schema: SharedSchema,
 }
 
+/// The Kubernetes OpenAPI version kustomize v5.6.0 embeds (`openapi: version:`).
+const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
+
 /// The build-wide patch schema cell.
 pub type SharedSchema = std::sync::Arc<std::sync::Mutex<crate::patch::PatchSchema>>;
 
@@ -346,27 +349,43 @@ impl Target {
     /// schema in force stays.
     pub fn apply_openapi(&self, reset: bool) -> Result<()> {
         let open_api = &self.kustomization.open_api;
-        let new = if let Some(path) = open_api.get("path") {
-            let bytes = self.loader.load(path)?;
-            let text = String::from_utf8_lossy(&bytes);
-            let doc = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
-                path: path.clone(),
-                error,
-            })?;
-            let custom = crate::patch::OpenApiSchema::from_document(doc)
-                .map_err(|e| Error::msg(format!("openapi {path}: {e}")))?;
-            Some(crate::patch::PatchSchema::Custom(custom))
-        } else if reset || !open_api.is_empty() {
-            Some(crate::patch::PatchSchema::Builtin)
-        } else {
-            None
+        let Ok(mut current) = self.schema.lock() else {
+            return Ok(());
         };
-        if let Some(new) = new
-            && let Ok(mut current) = self.schema.lock()
-        {
-            *current = new;
+        // kyaml sets its schema once: after a custom document or version, later ones are
+        // ignored (the top kustomization resets it).
+        if !reset && !matches!(*current, crate::patch::PatchSchema::Builtin) {
+            return Ok(());
         }
-        Ok(())
+        match (open_api.get("version"), open_api.get("path")) {
+            (Some(_), Some(_)) => Err(Error::msg(
+                "builtin version and custom schema provided, cannot use both",
+            )),
+            (None, Some(path)) => {
+                let bytes = self.loader.load(path)?;
+                let text = String::from_utf8_lossy(&bytes);
+                let doc = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
+                    path: path.clone(),
+                    error,
+                })?;
+                let mut custom = crate::patch::OpenApiSchema::from_document(doc)
+                    .map_err(|e| Error::msg(format!("openapi {path}: {e}")))?;
+                if !reset {
+                    custom = custom.over_builtin();
+                }
+                *current = crate::patch::PatchSchema::Custom(custom);
+                Ok(())
+            }
+            (Some(version), None) if version != BUILTIN_OPENAPI_VERSION => {
+                Err(Error::msg("the specified OpenAPI version is not built in"))
+            }
+            _ => {
+                if reset {
+                    *current = crate::patch::PatchSchema::Builtin;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The patch schema in force.
