@@ -76,13 +76,18 @@ pub fn fix_back_references(resources: &mut ResMap, refs: &[NameBackReferences]) 
         })
         .collect();
 
+    // Resources share few kinds: work out once per original GVK which specs apply.
+    let mut applicable: HashMap<&Gvk, Vec<&Filter>> = HashMap::new();
     for (i, resource) in resources.iter_mut().enumerate() {
         let referrer = &infos[i];
+        let specs = applicable.entry(&referrer.org_gvk).or_insert_with(|| {
+            filters
+                .iter()
+                .filter(|f| referrer.org_gvk.is_selected_by(&f.referrer_gvk))
+                .collect()
+        });
         let mut reachable: Option<Reachable> = None;
-        for filter in &filters {
-            if !referrer.org_gvk.is_selected_by(&filter.referrer_gvk) {
-                continue;
-            }
+        for filter in specs.iter() {
             let reach = match &mut reachable {
                 Some(r) => &*r,
                 None => &*reachable.insert(Reachable::for_referrer(resource, referrer)?),
