@@ -2,6 +2,75 @@
 
 pub const CASES: &[(&str, &str)] = &[
     (
+        "webhook_services_take_their_new_namespace",
+        r#"
+=== kustomization.yaml
+resources:
+- svc
+- hooks.yaml
+=== svc/kustomization.yaml
+namespace: system
+namePrefix: sys-
+resources:
+- svc.yaml
+=== svc/svc.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: webhook
+  namespace: default
+=== hooks.yaml
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata:
+  name: hooks
+webhooks:
+- name: a.example.com
+  clientConfig:
+    service:
+      name: webhook
+      namespace: default
+      path: /mutate
+- name: b.example.com
+  clientConfig:
+    service:
+      name: webhook
+      namespace: system
+- name: c.example.com
+  clientConfig:
+    service:
+      name: webhook
+"#,
+    ),
+    (
+        "user_subjects_named_like_a_service_account",
+        r#"
+=== kustomization.yaml
+namePrefix: p-
+resources:
+- r.yaml
+=== r.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: alice
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: crb
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: view
+subjects:
+- kind: User
+  name: alice
+- kind: Group
+  name: alice
+"#,
+    ),
+    (
         "generated_configmap_followed_in_pod_templates",
         r#"
 === kustomization.yaml
