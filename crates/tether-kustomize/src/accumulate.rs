@@ -97,6 +97,9 @@ fn copy_merge_metadata(new: &mut Resource, old: &Resource) {
         new.set_namespace(&ns);
     }
     new.previous_ids = old.previous_ids.clone();
+    if old.origin.is_some() {
+        new.origin = old.origin.clone();
+    }
     new.prefixes = old.prefixes.clone();
     new.suffixes = old.suffixes.clone();
 }
@@ -134,7 +137,13 @@ pub struct Target {
     pub origin: Option<String>,
     /// How remote bases are fetched; `None` refuses them.
     pub remote: Option<std::sync::Arc<dyn crate::remote::RemoteFetcher>>,
+    /// The strategic-merge schema in force, shared by the whole build: like kyaml's global, a
+    /// kustomization with `openapi:` replaces it for everything built after it.
+    pub schema: SharedSchema,
 }
+
+/// The build-wide patch schema cell.
+pub type SharedSchema = std::sync::Arc<std::sync::Mutex<crate::patch::PatchSchema>>;
 
 impl Target {
     /// Reads the kustomization file of the loader's root.
@@ -170,6 +179,7 @@ impl Target {
             warnings,
             origin: None,
             remote: None,
+            schema: SharedSchema::default(),
         })
     }
 
@@ -188,9 +198,9 @@ impl Target {
         for path in &k.configurations {
             let bytes = self.loader.load(path)?;
             let text = String::from_utf8_lossy(&bytes);
-            let value = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
+            let value = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
                 path: path.clone(),
-                source,
+                error,
             })?;
             let config: TransformerConfig = serde_json::from_value(value).map_err(|e| {
                 Error::msg(format!("invalid transformer configuration {path}: {e}"))
@@ -207,8 +217,16 @@ impl Target {
                 .child(path)
                 .map_err(|e| Error::msg(format!("loader.New {:?}", e.to_string())))?;
             let origin = self.origin.as_ref().map(|o| join_origin(o, path));
-            acc = accumulate_directory(acc, child, true, origin, self.remote.clone(), warnings)
-                .map_err(|e| Error::msg(format!("accumulateDirectory: {:?}", e.to_string())))?;
+            acc = accumulate_directory(
+                acc,
+                child,
+                true,
+                origin,
+                self.remote.clone(),
+                self.schema.clone(),
+                warnings,
+            )
+            .map_err(|e| Error::msg(format!("accumulateDirectory: {:?}", e.to_string())))?;
         }
         crate::pipeline::run_transformers(self, &mut acc)?;
         let vars: Vec<crate::vars::Var> = k
@@ -243,7 +261,7 @@ impl Target {
             match self.accumulate_file(path) {
                 Ok(resources) => acc.resources.append_all(resources)?,
                 Err(file_err) => {
-                    if matches!(file_err, Error::Yaml { .. }) {
+                    if file_err.is_malformed_yaml() {
                         return Err(file_err);
                     }
                     let child = self
@@ -257,6 +275,7 @@ impl Target {
                         false,
                         origin,
                         self.remote.clone(),
+                        self.schema.clone(),
                         warnings,
                     )
                     .map_err(|e| e.context(format!("accumulation err='{file_err}'")))?;
@@ -290,6 +309,8 @@ impl Target {
         let mut target = Target::load(loader)
             .map_err(|e| e.context(format!("couldn't make target for remote base {url:?}")))?;
         target.remote = self.remote.clone();
+        target.schema = self.schema.clone();
+        target.apply_openapi(false)?;
         target.origin = self.origin.as_ref().map(|_| base.path.clone());
         if target.kustomization.kind == COMPONENT_KIND {
             return Err(Error::msg(format!(
@@ -320,6 +341,39 @@ impl Target {
         Ok(resources)
     }
 
+    /// Installs this kustomization's `openapi:` document as the build's patch schema; without
+    /// one, `reset` restores the built-in schema (the top kustomization) and otherwise the
+    /// schema in force stays.
+    pub fn apply_openapi(&self, reset: bool) -> Result<()> {
+        let open_api = &self.kustomization.open_api;
+        let new = if let Some(path) = open_api.get("path") {
+            let bytes = self.loader.load(path)?;
+            let text = String::from_utf8_lossy(&bytes);
+            let doc = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
+                path: path.clone(),
+                error,
+            })?;
+            let custom = crate::patch::OpenApiSchema::from_document(doc)
+                .map_err(|e| Error::msg(format!("openapi {path}: {e}")))?;
+            Some(crate::patch::PatchSchema::Custom(custom))
+        } else if reset || !open_api.is_empty() {
+            Some(crate::patch::PatchSchema::Builtin)
+        } else {
+            None
+        };
+        if let Some(new) = new
+            && let Ok(mut current) = self.schema.lock()
+        {
+            *current = new;
+        }
+        Ok(())
+    }
+
+    /// The patch schema in force.
+    pub fn current_schema(&self) -> crate::patch::PatchSchema {
+        self.schema.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     /// Notes that a transformer this kustomization configures ran over every resource.
     pub fn record_transformation(&self, acc: &mut Accumulator, kind: &str) {
         if let Some(origin) = self.generator_origin(kind, "") {
@@ -327,6 +381,16 @@ impl Target {
                 r.transformations.push(origin.clone());
             }
         }
+    }
+
+    /// The origin of a resource made by a `generators:` entry, read from `source` (a file) or
+    /// inline in the kustomization file.
+    pub fn plugin_origin(&self, kind: &str, name: &str, source: Option<&str>) -> Option<Origin> {
+        let mut origin = self.generator_origin(kind, name)?;
+        if let (Some(dir), Some(file)) = (&self.origin, source) {
+            origin.configured_in = join_origin(dir, file);
+        }
+        Some(origin)
     }
 
     /// The origin of a resource made by a generator this kustomization configures.
@@ -370,6 +434,7 @@ pub fn accumulate_directory(
     is_component: bool,
     origin: Option<String>,
     remote: Option<std::sync::Arc<dyn crate::remote::RemoteFetcher>>,
+    schema: SharedSchema,
     warnings: &mut Vec<String>,
 ) -> Result<Accumulator> {
     let root = loader.root().display().to_string();
@@ -377,6 +442,8 @@ pub fn accumulate_directory(
         .map_err(|e| e.context(format!("couldn't make target for path '{root}'")))?;
     target.origin = origin;
     target.remote = remote;
+    target.schema = schema;
+    target.apply_openapi(false)?;
     let kind = target.kustomization.kind.as_str();
     if is_component && kind != COMPONENT_KIND {
         return Err(Error::msg(format!(
@@ -408,9 +475,9 @@ pub fn accumulate_directory(
 pub fn resources_from_bytes(bytes: &[u8], path: &str) -> Result<ResMap> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| Error::msg(format!("{path}: not valid UTF-8")))?;
-    let docs = tether_yaml::parse_documents(text).map_err(|source| Error::Yaml {
+    let docs = tether_yaml::parse_documents(text).map_err(|error| Error::Yaml {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     let mut out = ResMap::new();
     for doc in docs {
@@ -438,7 +505,27 @@ fn push_object(out: &mut ResMap, value: Value, path: &str, line: usize) -> Resul
         }
         return Ok(());
     }
-    out.append(Resource::new(Value::Object(map)))
+    let mut object = Value::Object(map);
+    stringify_annotations(&mut object);
+    out.append(Resource::new(object))
+}
+
+/// kustomize's reader rewrites annotations as a string map: scalars become their text,
+/// lists and maps empty strings. (Labels are left alone.)
+fn stringify_annotations(object: &mut Value) {
+    let Some(Value::Object(annotations)) = object.pointer_mut("/metadata/annotations") else {
+        return;
+    };
+    for value in annotations.values_mut() {
+        let text = match value {
+            Value::String(_) => continue,
+            Value::Null => "null".to_owned(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Array(_) | Value::Object(_) => String::new(),
+        };
+        *value = Value::String(text);
+    }
 }
 
 fn kind_of(v: &Value) -> &'static str {

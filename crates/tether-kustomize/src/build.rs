@@ -57,6 +57,7 @@ pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
         target.origin = Some(String::new());
     }
     target.remote = options.remote.clone();
+    target.apply_openapi(true)?;
     let mut warnings = Vec::new();
     let mut acc = target.accumulate(Accumulator::new(), &mut warnings)?;
     add_hash_suffixes(&mut acc.resources)?;

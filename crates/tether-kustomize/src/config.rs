@@ -35,6 +35,9 @@ pub struct TransformerConfig {
     pub common_labels: Vec<FieldSpec>,
     #[serde(default)]
     pub template_labels: Vec<FieldSpec>,
+    /// Extra field specs for every `labels:` entry (not for `commonLabels`).
+    #[serde(default)]
+    pub labels: Vec<FieldSpec>,
     #[serde(default)]
     pub common_annotations: Vec<FieldSpec>,
     #[serde(default)]
@@ -63,6 +66,7 @@ impl TransformerConfig {
         merge_field_specs(&mut self.namespace, &other.namespace);
         merge_field_specs(&mut self.common_labels, &other.common_labels);
         merge_field_specs(&mut self.template_labels, &other.template_labels);
+        merge_field_specs(&mut self.labels, &other.labels);
         merge_field_specs(&mut self.common_annotations, &other.common_annotations);
         merge_field_specs(&mut self.var_reference, &other.var_reference);
         merge_field_specs(&mut self.images, &other.images);

@@ -45,7 +45,11 @@ impl FieldSpec {
 
     /// Whether the spec applies to objects of `gvk`.
     pub fn applies_to(&self, gvk: &Gvk) -> bool {
-        gvk.is_selected_by(&self.gvk())
+        // Field by field rather than through `self.gvk()`: this runs for every spec of every
+        // resource, and should not allocate.
+        (self.group.is_empty() || self.group == gvk.group)
+            && (self.version.is_empty() || self.version == gvk.version)
+            && (self.kind.is_empty() || self.kind == gvk.kind)
     }
 
     /// Same GVK and path (kustomize merges field spec lists by this).
@@ -57,12 +61,46 @@ impl FieldSpec {
     }
 }
 
+/// A field spec as kustomize's lenient decoder reads plugin configs and `configurations:` files
+/// (sigs.k8s.io/yaml's `Unmarshal`): unknown keys are ignored, where a kustomization's own
+/// `fields:` are strict ([`FieldSpec`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct LenientFieldSpec {
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub create: bool,
+}
+
+impl From<LenientFieldSpec> for FieldSpec {
+    fn from(l: LenientFieldSpec) -> Self {
+        FieldSpec {
+            group: l.group,
+            version: l.version,
+            kind: l.kind,
+            path: l.path,
+            create: l.create,
+        }
+    }
+}
+
+/// Converts leniently read field specs.
+pub fn from_lenient(specs: Option<Vec<LenientFieldSpec>>) -> Option<Vec<FieldSpec>> {
+    specs.map(|v| v.into_iter().map(FieldSpec::from).collect())
+}
+
 /// kustomize's `effectivelyEquals`: `existing` counts as the same field as `incoming` when the
 /// incoming GVK (empty fields are wildcards) selects the existing one and the paths are equal.
 /// Asymmetric on purpose: an incoming `metadata/name` for all kinds matches an existing
 /// `Deployment` one, but not the other way round.
 pub fn effectively_equals(existing: &FieldSpec, incoming: &FieldSpec) -> bool {
-    existing.path == incoming.path && existing.gvk().is_selected_by(&incoming.gvk())
+    existing.path == incoming.path && incoming.applies_to(&existing.gvk())
 }
 
 /// Merges `extra` into `base`, skipping specs `base` already has (kustomize's `MergeAll`,

@@ -63,7 +63,6 @@ pub fn generate(
 
     let mut obj = Map::new();
     obj.insert("apiVersion".into(), Value::String("v1".into()));
-    let b64 = base64::engine::general_purpose::STANDARD;
     match kind {
         GeneratedKind::ConfigMap => {
             obj.insert("kind".into(), Value::String("ConfigMap".into()));
@@ -72,7 +71,7 @@ pub fn generate(
             for (k, v) in pairs {
                 match String::from_utf8(v) {
                     Ok(s) => data.insert(k, Value::String(s)),
-                    Err(e) => binary.insert(k, Value::String(b64.encode(e.as_bytes()))),
+                    Err(e) => binary.insert(k, Value::String(encode_base64(e.as_bytes()))),
                 };
             }
             if !data.is_empty() {
@@ -93,7 +92,7 @@ pub fn generate(
             obj.insert("type".into(), Value::String(ty.to_owned()));
             let data: Map<String, Value> = pairs
                 .into_iter()
-                .map(|(k, v)| (k, Value::String(b64.encode(v))))
+                .map(|(k, v)| (k, Value::String(encode_base64(&v))))
                 .collect();
             if !data.is_empty() {
                 obj.insert("data".into(), Value::Object(data));
@@ -107,6 +106,23 @@ pub fn generate(
     r.behavior = behavior;
     r.needs_hash = !options.disable_name_suffix_hash.unwrap_or(false);
     Ok(r)
+}
+
+/// Base64 as kyaml writes generated data: encodings of 70 characters or more are cut into
+/// lines of 70, each ended by a newline (so they print as literal blocks).
+fn encode_base64(bytes: &[u8]) -> String {
+    const LINE: usize = 70;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    if encoded.len() < LINE {
+        return encoded;
+    }
+    let mut out = String::with_capacity(encoded.len() + encoded.len() / LINE + 1);
+    for chunk in encoded.as_bytes().chunks(LINE) {
+        // Base64 output is ASCII, so every chunk boundary is a char boundary.
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out
 }
 
 /// Key/value pairs in kustomize's order: env files, literals, files.
@@ -210,4 +226,45 @@ fn check_key(key: &str, kind: GeneratedKind) -> Result<()> {
             "{key:?} is not a valid key name for a {what}: a valid config key must consist of alphanumeric characters, '-', '_' or '.'"
         )))
     }
+}
+
+/// kustomize's built-in `IAMPolicyGenerator` (GKE workload identity): a ServiceAccount
+/// annotated with the Google service account it acts as.
+pub fn iam_policy_service_account(config: &Value) -> Result<Resource> {
+    let field = |path: &str| config.pointer(path).and_then(Value::as_str).unwrap_or("");
+    let cloud = field("/cloud");
+    if cloud != "gke" {
+        return Err(Error::msg(format!(
+            "IAMPolicyGenerator: cloud {cloud:?} is not supported (only \"gke\")"
+        )));
+    }
+    let (name, namespace) = (
+        field("/kubernetesService/name"),
+        field("/kubernetesService/namespace"),
+    );
+    let (account, project) = (
+        field("/serviceAccount/name"),
+        field("/serviceAccount/projectId"),
+    );
+    if name.is_empty() || account.is_empty() || project.is_empty() {
+        return Err(Error::msg(
+            "IAMPolicyGenerator: kubernetesService.name, serviceAccount.name and serviceAccount.projectId are required",
+        ));
+    }
+    let mut metadata = Map::new();
+    let mut annotations = Map::new();
+    annotations.insert(
+        "iam.gke.io/gcp-service-account".into(),
+        Value::String(format!("{account}@{project}.iam.gserviceaccount.com")),
+    );
+    metadata.insert("annotations".into(), Value::Object(annotations));
+    metadata.insert("name".into(), Value::String(name.to_owned()));
+    if !namespace.is_empty() {
+        metadata.insert("namespace".into(), Value::String(namespace.to_owned()));
+    }
+    let mut obj = Map::new();
+    obj.insert("apiVersion".into(), Value::String("v1".into()));
+    obj.insert("kind".into(), Value::String("ServiceAccount".into()));
+    obj.insert("metadata".into(), Value::Object(metadata));
+    Ok(Resource::new(Value::Object(obj)))
 }

@@ -89,7 +89,20 @@ pub struct Kustomization {
     pub validators: Vec<String>,
     #[serde(default)]
     pub build_metadata: Vec<String>,
+    /// Deprecated fields present in the file (even empty), for kustomize's warnings.
+    #[serde(skip)]
+    pub deprecated_present: Vec<&'static str>,
 }
+
+/// Deprecated fields, their successors, and a note kustomize adds.
+const DEPRECATED: [(&str, &str, &str); 6] = [
+    ("bases", "resources", ""),
+    ("commonLabels", "labels", ""),
+    ("imageTags", "images", ""),
+    ("patchesJson6902", "patches", ""),
+    ("patchesStrategicMerge", "patches", ""),
+    ("vars", "replacements", " [EXPERIMENTAL]"),
+];
 
 /// An entry of `labels:`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -200,14 +213,21 @@ impl GeneratorOptions {
 impl Kustomization {
     /// Parses a kustomization file's text; `path` names it in errors.
     pub fn parse(text: &str, path: &str) -> Result<Kustomization> {
-        let value = tether_yaml::parse_document(text).map_err(|source| Error::Yaml {
-            path: path.to_owned(),
-            source,
-        })?;
+        let value =
+            tether_yaml::parse_document_last_key_wins(text).map_err(|error| Error::Yaml {
+                path: path.to_owned(),
+                error,
+            })?;
         if value.is_null() {
             return Err(Error::msg("kustomization.yaml is empty"));
         }
         let mut value = value;
+        canonicalize_keys(&mut value);
+        let present: Vec<&'static str> = DEPRECATED
+            .iter()
+            .map(|(field, _, _)| *field)
+            .filter(|f| value.get(f).is_some_and(|v| !v.is_null()))
+            .collect();
         // kustomize renamed `imageTags` to `images` before reading.
         if let Some(map) = value.as_object_mut()
             && let Some(tags) = map.shift_remove("imageTags")
@@ -215,44 +235,25 @@ impl Kustomization {
         {
             map.insert("images".into(), tags);
         }
-        serde_json::from_value(value).map_err(|e| Error::Kustomization {
-            message: format!("{e} in {path}"),
-        })
+        let mut k: Kustomization =
+            serde_json::from_value(value).map_err(|e| Error::Kustomization {
+                message: format!("{e} in {path}"),
+            })?;
+        k.deprecated_present = present;
+        Ok(k)
     }
 
     /// Deprecation warnings kustomize prints to stderr for this kustomization.
     pub fn deprecation_warnings(&self) -> Vec<String> {
-        let mut w = Vec::new();
-        let fix = "Run 'kustomize edit fix' to update your Kustomization automatically.";
-        if !self.bases.is_empty() {
-            w.push(format!(
-                "# Warning: 'bases' is deprecated. Please use 'resources' instead. {fix}"
-            ));
-        }
-        if !self.common_labels.is_empty() {
-            w.push(format!(
-                "# Warning: 'commonLabels' is deprecated. Please use 'labels' instead. {fix}"
-            ));
-        }
-        if !self.image_tags.is_empty() {
-            w.push(format!(
-                "# Warning: 'imageTags' is deprecated. Please use 'images' instead. {fix}"
-            ));
-        }
-        if !self.patches_json6902.is_empty() {
-            w.push(format!(
-                "# Warning: 'patchesJson6902' is deprecated. Please use 'patches' instead. {fix}"
-            ));
-        }
-        if !self.patches_strategic_merge.is_empty() {
-            w.push(format!("# Warning: 'patchesStrategicMerge' is deprecated. Please use 'patches' instead. {fix}"));
-        }
-        if !self.vars.is_empty() {
-            w.push(format!(
-                "# Warning: 'vars' is deprecated. Please use 'replacements' instead. {fix}"
-            ));
-        }
-        w
+        DEPRECATED
+            .iter()
+            .filter(|(field, _, _)| self.deprecated_present.contains(field))
+            .map(|(field, successor, note)| {
+                format!(
+                    "# Warning: '{field}' is deprecated. Please use '{successor}' instead.{note} Run 'kustomize edit fix' to update your Kustomization automatically."
+                )
+            })
+            .collect()
     }
 
     /// kustomize's `FixKustomization` and `EnforceFields`: defaults and deprecated fields folded
@@ -312,6 +313,146 @@ impl Kustomization {
                 "Failed to read kustomization file under {root}:\n{}",
                 errs.join("\n")
             )))
+        }
+    }
+}
+
+/// The JSON names of the kustomization's fields, and of the fields of its nested objects.
+const TOP_FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "openapi",
+    "namePrefix",
+    "nameSuffix",
+    "namespace",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "patches",
+    "images",
+    "imageTags",
+    "replacements",
+    "replicas",
+    "vars",
+    "sortOptions",
+    "resources",
+    "crds",
+    "bases",
+    "components",
+    "configMapGenerator",
+    "secretGenerator",
+    "helmGlobals",
+    "helmCharts",
+    "helmChartInflationGenerator",
+    "generatorOptions",
+    "configurations",
+    "generators",
+    "transformers",
+    "validators",
+    "buildMetadata",
+];
+const GENERATOR_FIELDS: &[&str] = &[
+    "namespace",
+    "name",
+    "behavior",
+    "literals",
+    "files",
+    "envs",
+    "env",
+    "options",
+    "type",
+];
+const OPTION_FIELDS: &[&str] = &[
+    "labels",
+    "annotations",
+    "disableNameSuffixHash",
+    "immutable",
+];
+const PATCH_FIELDS: &[&str] = &["path", "patch", "target", "options"];
+const SELECTOR_FIELDS: &[&str] = &[
+    "group",
+    "version",
+    "kind",
+    "name",
+    "namespace",
+    "labelSelector",
+    "annotationSelector",
+];
+const LABEL_FIELDS: &[&str] = &["pairs", "includeSelectors", "includeTemplates", "fields"];
+const SORT_FIELDS: &[&str] = &["order", "legacySortOptions"];
+
+/// Go's `encoding/json` matches field names case-insensitively (kustomize accepts
+/// `nameprefix:`); rename such keys to their canonical spelling before strict reading.
+fn canonicalize_keys(value: &mut Value) {
+    rename(value, TOP_FIELDS);
+    let Some(top) = value.as_object_mut() else {
+        return;
+    };
+    for field in ["configMapGenerator", "secretGenerator"] {
+        for g in top
+            .get_mut(field)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            rename(g, GENERATOR_FIELDS);
+            if let Some(o) = g.get_mut("options") {
+                rename(o, OPTION_FIELDS);
+            }
+        }
+    }
+    if let Some(o) = top.get_mut("generatorOptions") {
+        rename(o, OPTION_FIELDS);
+    }
+    for field in ["patches", "patchesJson6902"] {
+        for p in top
+            .get_mut(field)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            rename(p, PATCH_FIELDS);
+            if let Some(t) = p.get_mut("target") {
+                rename(t, SELECTOR_FIELDS);
+            }
+        }
+    }
+    for l in top
+        .get_mut("labels")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        rename(l, LABEL_FIELDS);
+    }
+    if let Some(o) = top.get_mut("sortOptions") {
+        rename(o, SORT_FIELDS);
+    }
+}
+
+fn rename(value: &mut Value, names: &[&str]) {
+    let Some(map) = value.as_object_mut() else {
+        return;
+    };
+    let wrong: Vec<(String, &str)> = map
+        .keys()
+        .filter(|k| !names.contains(&k.as_str()))
+        .filter_map(|k| {
+            names
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(k))
+                .map(|n| (k.clone(), *n))
+        })
+        .collect();
+    for (from, to) in wrong {
+        // An exact spelling present already wins, as in Go.
+        if let Some(v) = map.shift_remove(&from)
+            && !map.contains_key(to)
+        {
+            map.insert(to.to_owned(), v);
         }
     }
 }

@@ -45,7 +45,9 @@ impl PatchTransformer {
         let inline = patch.trim();
         let text = match (inline.is_empty(), path.is_empty()) {
             (true, true) => return Err(Error::msg("must specify one of patch and path")),
-            (false, false) => return Err(Error::msg("patch and path can't be set at the same time")),
+            (false, false) => {
+                return Err(Error::msg("patch and path can't be set at the same time"));
+            }
             (false, true) => inline.to_owned(),
             (true, false) => String::from_utf8_lossy(&loader.load(path)?).into_owned(),
         };
@@ -66,13 +68,20 @@ fn parse_body(text: &str) -> Result<Body> {
     if trimmed.is_empty() {
         return Err(Error::msg("empty patch"));
     }
-    let docs = tether_yaml::parse_documents(text)
-        .map_err(|e| Error::msg(format!("unable to parse SM or JSON patch from [{text}]: {e}")))?;
+    let docs = tether_yaml::parse_documents(text).map_err(|e| {
+        Error::msg(format!(
+            "unable to parse SM or JSON patch from [{text}]: {e}"
+        ))
+    })?;
     let values: Vec<Value> = docs.into_iter().map(|d| d.value).collect();
     match values.as_slice() {
-        [Value::Array(_)] => Ok(Body::Json6902(values.into_iter().next().unwrap_or(Value::Null))),
+        [Value::Array(_)] => Ok(Body::Json6902(
+            values.into_iter().next().unwrap_or(Value::Null),
+        )),
         v if !v.is_empty() && v.iter().all(Value::is_object) => Ok(Body::Strategic(values)),
-        _ => Err(Error::msg(format!("unable to parse SM or JSON patch from [{text}]"))),
+        _ => Err(Error::msg(format!(
+            "unable to parse SM or JSON patch from [{text}]"
+        ))),
     }
 }
 
@@ -81,7 +90,10 @@ impl Transformer for PatchTransformer {
         match (&self.body, &self.target) {
             (Body::Json6902(ops), None) => {
                 let _ = ops;
-                Err(Error::msg(format!("must specify a target for patch {}", self.text)))
+                Err(Error::msg(format!(
+                    "must specify a target for patch {}",
+                    self.text
+                )))
             }
             (Body::Json6902(ops), Some(target)) => {
                 let selected = target.compile()?.select(resources);
@@ -142,10 +154,17 @@ fn apply_smp_at(
     if selected {
         // A selected target's apiVersion replaces the patch's (kustomize copies the GVK).
         if let Some(m) = patch.as_object_mut() {
-            m.insert("apiVersion".into(), Value::String(r.api_version().to_owned()));
+            m.insert(
+                "apiVersion".into(),
+                Value::String(r.api_version().to_owned()),
+            );
         }
     }
-    let (name, namespace, kind) = (r.name().to_owned(), r.namespace().to_owned(), r.kind().to_owned());
+    let (name, namespace, kind) = (
+        r.name().to_owned(),
+        r.namespace().to_owned(),
+        r.kind().to_owned(),
+    );
     if options.allow_name_change || options.allow_kind_change {
         r.store_previous_id();
     }
@@ -192,8 +211,10 @@ pub fn strategic_merge_entries(
                 }
             }
         };
-        let docs = tether_yaml::parse_documents(&text)
-            .map_err(|source| Error::Yaml { path: entry.clone(), source })?;
+        let docs = tether_yaml::parse_documents(&text).map_err(|error| Error::Yaml {
+            path: entry.clone(),
+            error,
+        })?;
         let patches: Vec<Value> = docs.into_iter().map(|d| d.value).collect();
         if patches.is_empty() {
             return Err(Error::msg(format!("patch appears to be empty; {entry}")));
@@ -229,10 +250,14 @@ pub fn json6902_entry(
     if text.trim().is_empty() {
         return Err(Error::msg("empty file"));
     }
-    let ops = tether_yaml::parse_document(&text)
-        .map_err(|source| Error::Yaml { path: path.to_owned(), source })?;
+    let ops = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
+        path: path.to_owned(),
+        error,
+    })?;
     if !ops.is_array() {
-        return Err(Error::msg(format!("json patch must be a list of operations: {text}")));
+        return Err(Error::msg(format!(
+            "json patch must be a list of operations: {text}"
+        )));
     }
     Ok(PatchTransformer {
         body: Body::Json6902(ops),

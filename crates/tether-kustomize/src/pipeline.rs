@@ -8,6 +8,7 @@ use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
 use crate::generators::{GeneratedKind, generate};
 use crate::kustomization::GeneratorArgs;
+use crate::patches::{PatchTransformer, json6902_entry, strategic_merge_entries};
 use crate::replacements::ReplacementTransformer;
 use crate::resmap::ResMap;
 use crate::transform::Transformer;
@@ -25,6 +26,21 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
     let k = &target.kustomization;
     let tc = acc.config.clone();
     let mut steps: Vec<(&'static str, Box<dyn Transformer>)> = Vec::new();
+    let schema = target.current_schema();
+    for t in strategic_merge_entries(&target.loader, &k.patches_strategic_merge, &schema)? {
+        steps.push(("PatchStrategicMergeTransformer", Box::new(t)));
+    }
+    for p in &k.patches {
+        let t = PatchTransformer::new(
+            &target.loader,
+            &p.path,
+            &p.patch,
+            p.target.clone(),
+            &p.options,
+            schema.clone(),
+        )?;
+        steps.push(("PatchTransformer", Box::new(t)));
+    }
     if let Some(t) = NamespaceTransformer::new(&k.namespace, &tc) {
         steps.push(("NamespaceTransformer", Box::new(t)));
     }
@@ -40,7 +56,7 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
             label.include_selectors,
             label.include_templates,
             &label.fields,
-            &[],
+            &tc.labels,
             &tc,
         )?;
         steps.push(("LabelTransformer", Box::new(t)));
@@ -59,6 +75,10 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
                 &tc,
             )),
         ));
+    }
+    for p in &k.patches_json6902 {
+        let t = json6902_entry(&target.loader, p.target.clone(), &p.path, &p.patch)?;
+        steps.push(("PatchJson6902Transformer", Box::new(t)));
     }
     for replica in parse_replicas(&k.replicas)? {
         steps.push((
@@ -84,9 +104,11 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
         let t = ReplacementTransformer::from_fields(fields, &mut |p| load_text(target, p))?;
         steps.push(("ReplacementTransformer", Box::new(t)));
     }
-    for config in plugin_configs(target, &k.transformers)? {
+    for (config, _) in plugin_configs(target, &k.transformers)? {
         let kind = builtin_kind(&config)?.to_owned();
-        let t = if kind == "ReplacementTransformer" {
+        let t = if let Some(t) = patch_from_plugin(target, &config, &kind, &schema)? {
+            t
+        } else if kind == "ReplacementTransformer" {
             Box::new(ReplacementTransformer::from_plugin_config(
                 &config,
                 &mut |p| load_text(target, p),
@@ -101,7 +123,7 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
         target.record_transformation(acc, kind);
     }
     // kustomize has no built-in validators: every validator is an external plugin.
-    if let Some(config) = plugin_configs(target, &k.validators)?.first() {
+    if let Some((config, _)) = plugin_configs(target, &k.validators)?.first() {
         let kind = config.get("kind").and_then(Value::as_str).unwrap_or("");
         return Err(Error::msg(format!(
             "validators: {kind} is an external plugin; tether runs no external plugins"
@@ -114,6 +136,89 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
 fn load_text(target: &Target, path: &str) -> Result<String> {
     let bytes = target.loader.load(path)?;
     String::from_utf8(bytes).map_err(|_| Error::msg(format!("{path}: not valid UTF-8")))
+}
+
+/// The patch transformers of `transformers:` entries: PatchTransformer (`path`, `patch`,
+/// `target`, `options`), PatchJson6902Transformer (`target`, `path`, `jsonOp`) and
+/// PatchStrategicMergeTransformer (`paths`, `patches`).
+fn patch_from_plugin(
+    target: &Target,
+    config: &Value,
+    kind: &str,
+    schema: &crate::patch::PatchSchema,
+) -> Result<Option<Box<dyn Transformer>>> {
+    let text = |field: &str| {
+        config
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let selector = || -> Result<Option<crate::selector::Selector>> {
+        match config.get("target") {
+            None | Some(Value::Null) => Ok(None),
+            Some(t) => serde_json::from_value(t.clone())
+                .map(Some)
+                .map_err(|e| Error::msg(format!("{kind}: invalid target: {e}"))),
+        }
+    };
+    let t: Box<dyn Transformer> = match kind {
+        "PatchTransformer" => {
+            let options: std::collections::BTreeMap<String, bool> = match config.get("options") {
+                Some(o) if !o.is_null() => serde_json::from_value(o.clone())
+                    .map_err(|e| Error::msg(format!("{kind}: invalid options: {e}")))?,
+                _ => Default::default(),
+            };
+            Box::new(PatchTransformer::new(
+                &target.loader,
+                &text("path"),
+                &text("patch"),
+                selector()?,
+                &options,
+                schema.clone(),
+            )?)
+        }
+        "PatchJson6902Transformer" => Box::new(json6902_entry(
+            &target.loader,
+            selector()?,
+            &text("path"),
+            &text("jsonOp"),
+        )?),
+        "PatchStrategicMergeTransformer" => {
+            let mut entries: Vec<String> = config
+                .get("paths")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| p.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let inline = text("patches");
+            if !inline.trim().is_empty() {
+                entries.push(inline);
+            }
+            if entries.is_empty() {
+                return Err(Error::msg(
+                    "PatchStrategicMergeTransformer: empty file path and empty patch content",
+                ));
+            }
+            let all = strategic_merge_entries(&target.loader, &entries, schema)?;
+            Box::new(Sequence(all))
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(t))
+}
+
+/// Several transformers run as one step.
+#[derive(Debug)]
+struct Sequence<T>(Vec<T>);
+
+impl<T: Transformer> Transformer for Sequence<T> {
+    fn transform(&self, resources: &mut ResMap) -> Result<()> {
+        self.0.iter().try_for_each(|t| t.transform(resources))
+    }
 }
 
 /// A built-in transformer configured by a `transformers:` entry.
@@ -164,13 +269,14 @@ fn plugin_kind_name(kind: &str) -> &'static str {
 
 /// The configs of `generators:`/`transformers:`/`validators:` entries: each entry is inline
 /// YAML of one or more configs, or a path to a file (or a kustomization directory) holding them.
-pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<Value>> {
+/// Each config comes with the file it was read from (`None` when inline).
+pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<(Value, Option<String>)>> {
     let mut configs = Vec::new();
     let mut paths = Vec::new();
     for entry in entries {
         match resources_from_bytes(entry.as_bytes(), "inline plugin config") {
             Ok(inline) if !inline.is_empty() => {
-                configs.extend(inline.into_iter().map(|r| r.object));
+                configs.extend(inline.into_iter().map(|r| (r.object, None)));
             }
             _ => paths.push(entry.clone()),
         }
@@ -190,12 +296,17 @@ pub fn plugin_configs(target: &Target, entries: &[String]) -> Result<Vec<Value>>
                     false,
                     None,
                     target.remote.clone(),
+                    target.schema.clone(),
                     &mut warnings,
                 )?
                 .resources
             }
         };
-        configs.extend(resources.into_iter().map(|r| r.object));
+        configs.extend(
+            resources
+                .into_iter()
+                .map(|r| (r.object, Some(path.clone()))),
+        );
     }
     Ok(configs)
 }
@@ -223,14 +334,25 @@ pub fn run_generator_entries(
     acc: &mut Accumulator,
     entries: &[String],
 ) -> Result<()> {
-    for config in plugin_configs(target, entries)? {
+    for (config, source) in plugin_configs(target, entries)? {
         let kind = builtin_kind(&config)?;
         let generated = match kind {
             "ConfigMapGenerator" => GeneratedKind::ConfigMap,
             "SecretGenerator" => GeneratedKind::Secret,
+            "IAMPolicyGenerator" => {
+                let mut r = crate::generators::iam_policy_service_account(&config)?;
+                let plugin_name = config
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                r.origin = target.plugin_origin(kind, plugin_name, source.as_deref());
+                acc.absorb(r)
+                    .map_err(|e| e.context(format!("merging from generator {kind}")))?;
+                continue;
+            }
             other => {
                 return Err(Error::msg(format!(
-                    "{other} is not a built-in generator (ConfigMapGenerator, SecretGenerator)"
+                    "{other} is not a built-in generator (ConfigMapGenerator, SecretGenerator, IAMPolicyGenerator)"
                 )));
             }
         };
@@ -240,7 +362,7 @@ pub fn run_generator_entries(
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("");
-        resource.origin = target.generator_origin(kind, plugin_name);
+        resource.origin = target.plugin_origin(kind, plugin_name, source.as_deref());
         acc.absorb(resource)
             .map_err(|e| e.context(format!("merging from generator {kind}")))?;
     }

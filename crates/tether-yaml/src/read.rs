@@ -61,6 +61,8 @@ struct Reader<'a> {
     key_lines: Vec<usize>,
     nodes: usize,
     alias_nodes: usize,
+    /// yaml.v2's non-strict decoding: a repeated key replaces the earlier value.
+    last_key_wins: bool,
 }
 
 fn err(line: usize, column: usize, message: impl Into<String>) -> Error {
@@ -81,13 +83,19 @@ impl<'a> Reader<'a> {
         err(line, column, message)
     }
 
+    /// The next event that carries content: comments (which the parser reports wherever they
+    /// appear, e.g. between two entries of a mapping) are skipped, as kustomize's output drops
+    /// them.
     fn next(&mut self) -> Result<Option<(Event<'a>, Span)>, Error> {
-        match self.parser.next() {
-            None => Ok(None),
-            Some(Ok(ev)) => Ok(Some(ev)),
-            Some(Err(e)) => {
-                let m = e.marker();
-                Err(err(self.line_offset + m.line(), m.col() + 1, e.info()))
+        loop {
+            match self.parser.next() {
+                None => return Ok(None),
+                Some(Ok((Event::Comment(..), _))) => continue,
+                Some(Ok(ev)) => return Ok(Some(ev)),
+                Some(Err(e)) => {
+                    let m = e.marker();
+                    return Err(err(self.line_offset + m.line(), m.col() + 1, e.info()));
+                }
             }
         }
     }
@@ -237,7 +245,7 @@ impl<'a> Reader<'a> {
             }
             let name = self.key_string(key, root, &key_span)?;
             let line = self.at(&key_span).0;
-            if map.contains_key(&name) {
+            if map.contains_key(&name) && !self.last_key_wins {
                 let index = map.keys().position(|k| *k == name).unwrap_or(0);
                 let first = self.key_lines.get(lines_base + index).copied().unwrap_or(0);
                 return Err(err(
@@ -549,7 +557,7 @@ fn split(text: &str) -> Result<Vec<(&str, usize)>, Error> {
     Ok(pieces)
 }
 
-pub(crate) fn parse_documents(text: &str) -> Result<Vec<Document>, Error> {
+pub(crate) fn parse_documents(text: &str, last_key_wins: bool) -> Result<Vec<Document>, Error> {
     let normalized: Cow<'_, str> = if text.contains("\r\n") {
         Cow::Owned(text.replace("\r\n", "\n"))
     } else {
@@ -558,15 +566,23 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Document>, Error> {
     check_input(&normalized)?;
     let mut docs = Vec::new();
     for (piece, line) in split(&normalized)? {
+        // libyaml reads a raw NEL as a line break in every context (`read_line` turns it into
+        // `\n`); YAML 1.2 parsers treat it as content. Only kyaml's split ignores it.
+        let piece: Cow<'_, str> = if piece.contains('\u{85}') {
+            Cow::Owned(piece.replace('\u{85}', "\n"))
+        } else {
+            Cow::Borrowed(piece)
+        };
         // libyaml ends a block scalar at the end of input without adding a line feed.
         let options = granit_parser::options! { block_scalar_eof_without_line_feed: true };
         let mut reader = Reader {
-            parser: Parser::new_from_str_with_options(piece, options),
+            parser: Parser::new_from_str_with_options(&piece, options),
             line_offset: line - 1,
             anchors: HashMap::new(),
             key_lines: Vec::new(),
             nodes: 0,
             alias_nodes: 0,
+            last_key_wins,
         };
         if let Some(doc) = reader.document()? {
             docs.push(doc);

@@ -2,6 +2,7 @@
 //! in which, at the first differing character, non-letters sort before letters, letters compare
 //! by code point, and runs of digits compare by numeric value.
 
+// Unicode 15.0 tables, as in Go 1.24 (kubectl 1.33).
 use unicode_general_category::{GeneralCategory as G, get_general_category};
 
 /// Go's `unicode.IsLetter` (categories Lu, Ll, Lt, Lm, Lo).

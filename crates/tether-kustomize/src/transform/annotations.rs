@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
-use crate::fieldspec::FieldSpec;
+use crate::fieldspec::{LenientFieldSpec, from_lenient};
 use crate::resmap::ResMap;
 use crate::transform::Transformer;
 use crate::transform::labels::MapEntries;
@@ -27,7 +27,7 @@ struct PluginConfig {
     #[serde(default)]
     annotations: Option<BTreeMap<String, String>>,
     #[serde(default)]
-    field_specs: Option<Vec<FieldSpec>>,
+    field_specs: Option<Vec<LenientFieldSpec>>,
 }
 
 impl AnnotationsTransformer {
@@ -48,7 +48,7 @@ impl AnnotationsTransformer {
         Ok(AnnotationsTransformer {
             entries: MapEntries::new(
                 &c.annotations.unwrap_or_default(),
-                c.field_specs.unwrap_or_default(),
+                from_lenient(c.field_specs).unwrap_or_default(),
             ),
         })
     }

@@ -20,7 +20,8 @@ use serde_json::Value;
 use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
 use crate::fieldspec::{
-    CreateKind, FieldSpec, apply_field_spec, scalar_text, set_scalar_keeping_style, wrong_node_kind,
+    CreateKind, FieldSpec, LenientFieldSpec, apply_field_spec, from_lenient, scalar_text,
+    set_scalar_keeping_style, wrong_node_kind,
 };
 use crate::resmap::ResMap;
 use crate::transform::Transformer;
@@ -113,7 +114,7 @@ struct PluginConfig {
     #[serde(default)]
     image_tag: ImageSpec,
     #[serde(default)]
-    field_specs: Option<Vec<FieldSpec>>,
+    field_specs: Option<Vec<LenientFieldSpec>>,
 }
 
 impl ImageTagTransformer {
@@ -128,7 +129,7 @@ impl ImageTagTransformer {
             .map_err(|e| Error::msg(format!("unmarshalling ImageTagTransformer config: {e}")))?;
         Ok(Self::with_specs(
             c.image_tag,
-            c.field_specs.unwrap_or_default(),
+            from_lenient(c.field_specs).unwrap_or_default(),
         ))
     }
 

@@ -17,7 +17,8 @@ use serde_json::Value;
 use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
 use crate::fieldspec::{
-    CreateKind, FieldSpec, apply_field_spec, try_merge_field_specs, wrong_node_kind,
+    CreateKind, FieldSpec, LenientFieldSpec, apply_field_spec, from_lenient, try_merge_field_specs,
+    wrong_node_kind,
 };
 use crate::resmap::ResMap;
 use crate::transform::Transformer;
@@ -34,7 +35,7 @@ struct PluginConfig {
     #[serde(default)]
     labels: Option<BTreeMap<String, String>>,
     #[serde(default)]
-    field_specs: Option<Vec<FieldSpec>>,
+    field_specs: Option<Vec<LenientFieldSpec>>,
 }
 
 impl LabelTransformer {
@@ -81,7 +82,7 @@ impl LabelTransformer {
         Ok(LabelTransformer {
             entries: MapEntries::new(
                 &c.labels.unwrap_or_default(),
-                c.field_specs.unwrap_or_default(),
+                from_lenient(c.field_specs).unwrap_or_default(),
             ),
         })
     }

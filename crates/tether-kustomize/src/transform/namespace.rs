@@ -14,7 +14,10 @@ use serde_json::{Map, Value};
 
 use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
-use crate::fieldspec::{CreateKind, FieldSpec, apply_field_spec, scalar_text, wrong_node_kind};
+use crate::fieldspec::{
+    CreateKind, FieldSpec, LenientFieldSpec, apply_field_spec, from_lenient, scalar_text,
+    wrong_node_kind,
+};
 use crate::resmap::ResMap;
 use crate::resource::{Gvk, ResId, Resource};
 use crate::transform::Transformer;
@@ -62,7 +65,7 @@ struct PluginConfig {
     #[serde(default)]
     metadata: PluginMeta,
     #[serde(default)]
-    field_specs: Option<Vec<FieldSpec>>,
+    field_specs: Option<Vec<LenientFieldSpec>>,
     #[serde(default)]
     unset_only: bool,
     #[serde(default)]
@@ -102,7 +105,7 @@ impl NamespaceTransformer {
             .map_err(|e| Error::msg(format!("unmarshalling NamespaceTransformer config: {e}")))?;
         Ok(NamespaceTransformer {
             namespace: c.metadata.namespace,
-            field_specs: c.field_specs.unwrap_or_default(),
+            field_specs: from_lenient(c.field_specs).unwrap_or_default(),
             unset_only: c.unset_only,
             subjects: RoleBindingSubjects::parse(&c.set_role_binding_subjects)?,
         })

@@ -13,7 +13,8 @@ use serde_json::Value;
 use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
 use crate::fieldspec::{
-    CreateKind, FieldSpec, apply_field_spec, scalar_text, set_scalar_keeping_style, wrong_node_kind,
+    CreateKind, FieldSpec, LenientFieldSpec, apply_field_spec, from_lenient, scalar_text,
+    set_scalar_keeping_style, wrong_node_kind,
 };
 use crate::resmap::ResMap;
 use crate::resource::Gvk;
@@ -37,7 +38,7 @@ struct PluginConfig {
     #[serde(default)]
     suffix: String,
     #[serde(default)]
-    field_specs: Option<Vec<FieldSpec>>,
+    field_specs: Option<Vec<LenientFieldSpec>>,
 }
 
 const META_NAME: &str = "metadata/name";
@@ -70,8 +71,7 @@ impl PrefixSuffixTransformer {
     pub fn from_plugin_config(config: &Value, _tc: &TransformerConfig) -> Result<Self> {
         let c: PluginConfig = serde_json::from_value(config.clone())
             .map_err(|e| Error::msg(format!("unmarshalling {} config: {e}", kind_of(config))))?;
-        let field_specs = c
-            .field_specs
+        let field_specs = from_lenient(c.field_specs)
             .ok_or_else(|| Error::msg("fieldSpecs is not expected to be nil"))?;
         let (prefix, suffix) = match c.kind.as_str() {
             "PrefixTransformer" => (c.prefix, String::new()),
@@ -120,7 +120,7 @@ impl Transformer for PrefixSuffixTransformer {
             }
             let gvk = r.gvk();
             for spec in &self.field_specs {
-                if !org_gvk.is_selected_by(&spec.gvk()) {
+                if !spec.applies_to(&org_gvk) {
                     continue;
                 }
                 if spec.path == META_NAME {

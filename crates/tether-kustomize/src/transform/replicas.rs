@@ -12,7 +12,8 @@ use serde_json::Value;
 use crate::config::TransformerConfig;
 use crate::error::{Error, Result};
 use crate::fieldspec::{
-    CreateKind, FieldSpec, apply_field_spec, set_scalar_keeping_style, wrong_node_kind,
+    CreateKind, FieldSpec, LenientFieldSpec, apply_field_spec, from_lenient,
+    set_scalar_keeping_style, wrong_node_kind,
 };
 use crate::resmap::ResMap;
 use crate::resource::{Gvk, Resource};
@@ -86,7 +87,7 @@ struct PluginConfig {
     #[serde(default)]
     replica: Replica,
     #[serde(default)]
-    field_specs: Option<Vec<FieldSpec>>,
+    field_specs: Option<Vec<LenientFieldSpec>>,
 }
 
 impl ReplicaCountTransformer {
@@ -105,7 +106,7 @@ impl ReplicaCountTransformer {
         })?;
         Ok(ReplicaCountTransformer {
             replica: c.replica,
-            field_specs: c.field_specs.unwrap_or_default(),
+            field_specs: from_lenient(c.field_specs).unwrap_or_default(),
         })
     }
 
