@@ -2,6 +2,307 @@
 
 pub const CASES: &[(&str, &str)] = &[
     (
+        "lenient_sieve_picks_the_candidate_without_a_suffix",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+nameSuffix: -x
+resources:
+- ../common
+=== b/kustomization.yaml
+namePrefix: b-
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+nameSuffix: -z
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
+        "strict_sieve_drops_both_prefixed_candidates",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+namePrefix: a-
+resources:
+- ../common
+=== b/kustomization.yaml
+namePrefix: b-
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+nameSuffix: -z
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
+        "lenient_sieve_picks_the_candidate_without_a_prefix",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+namePrefix: a-
+resources:
+- ../common
+=== b/kustomization.yaml
+nameSuffix: -y
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+namePrefix: q-
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
+        "suffixes_alone_disambiguate",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+nameSuffix: -x
+resources:
+- ../common
+=== b/kustomization.yaml
+nameSuffix: -y
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+nameSuffix: -y
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
+        "unprefixed_referrer_names_no_prefixed_candidate",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+namePrefix: a-
+resources:
+- ../common
+=== b/kustomization.yaml
+namePrefix: b-
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+namespace: default
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
+        "prefix_and_suffix_referrer",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+namePrefix: a-
+resources:
+- ../common
+=== b/kustomization.yaml
+namePrefix: b-
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+namePrefix: a-
+nameSuffix: -api
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
         "webhook_services_take_their_new_namespace",
         r#"
 === kustomization.yaml
