@@ -2,6 +2,75 @@
 
 pub const CASES: &[(&str, &str)] = &[
     (
+        "kind_and_name_changed_by_a_patch",
+        r#"
+=== kustomization.yaml
+resources:
+- r.yaml
+patches:
+- target:
+    kind: ConfigMap
+    name: cfg
+  options:
+    allowNameChange: true
+    allowKindChange: true
+  patch: |-
+    apiVersion: v1
+    kind: Secret
+    metadata:
+      name: moved
+=== r.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      volumes:
+      - name: a
+        configMap:
+          name: cfg
+      - name: b
+        secret:
+          secretName: cfg
+"#,
+    ),
+    (
+        "renamed_by_json_patch_and_prefix",
+        r#"
+=== kustomization.yaml
+namePrefix: p-
+resources:
+- r.yaml
+patches:
+- target:
+    kind: Service
+    name: svc
+  patch: |-
+    - op: replace
+      path: /metadata/name
+      value: renamed
+=== r.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: svc
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  serviceName: svc
+"#,
+    ),
+    (
         "lenient_sieve_picks_the_candidate_without_a_suffix",
         r#"
 === kustomization.yaml
