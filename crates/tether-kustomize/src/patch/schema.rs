@@ -88,8 +88,11 @@ impl<'a> Sch<'a> {
                 }
                 let map = atom.map.as_ref()?;
                 if let Some(field) = map.field(key) {
-                    let owner = schema.type_name(ty).unwrap_or("");
-                    if NEWER_THAN_KYAML.contains(&(owner, key)) {
+                    // The field name first: it rules out almost every lookup cheaply.
+                    let newer = NEWER_THAN_KYAML
+                        .iter()
+                        .any(|(owner, name)| *name == key && schema.type_name(ty) == Some(*owner));
+                    if newer {
                         return None;
                     }
                     return Some(Sch::Builtin {
