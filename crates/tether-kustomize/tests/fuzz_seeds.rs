@@ -5,6 +5,8 @@
 
 #[path = "../fuzz/checks/build.rs"]
 mod build_check;
+#[path = "../fuzz/checks/patch.rs"]
+mod patch_check;
 
 #[test]
 fn build_seeds_never_panic() {
@@ -38,4 +40,18 @@ fn garbage_and_truncated_inputs_never_panic() {
     ] {
         build_check::check(garbage);
     }
+}
+
+#[test]
+fn patch_seeds_and_their_truncations_never_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/patch");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        for cut in (0..=data.len()).step_by(5) {
+            patch_check::check(&data[..cut]);
+        }
+        count += 1;
+    }
+    assert!(count >= 2, "seeds missing in {}", dir.display());
 }
