@@ -142,6 +142,9 @@ pub struct Target {
     pub schema: SharedSchema,
 }
 
+/// The Kubernetes OpenAPI version kustomize v5.6.0 embeds (`openapi: version:`).
+const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
+
 /// The build-wide patch schema cell.
 pub type SharedSchema = std::sync::Arc<std::sync::Mutex<crate::patch::PatchSchema>>;
 
@@ -198,9 +201,9 @@ impl Target {
         for path in &k.configurations {
             let bytes = self.loader.load(path)?;
             let text = String::from_utf8_lossy(&bytes);
-            let value = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
+            let value = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
                 path: path.clone(),
-                source,
+                error,
             })?;
             let config: TransformerConfig = serde_json::from_value(value).map_err(|e| {
                 Error::msg(format!("invalid transformer configuration {path}: {e}"))
@@ -261,7 +264,7 @@ impl Target {
             match self.accumulate_file(path) {
                 Ok(resources) => acc.resources.append_all(resources)?,
                 Err(file_err) => {
-                    if matches!(file_err, Error::Yaml { .. }) {
+                    if file_err.is_malformed_yaml() {
                         return Err(file_err);
                     }
                     let child = self
@@ -346,27 +349,43 @@ impl Target {
     /// schema in force stays.
     pub fn apply_openapi(&self, reset: bool) -> Result<()> {
         let open_api = &self.kustomization.open_api;
-        let new = if let Some(path) = open_api.get("path") {
-            let bytes = self.loader.load(path)?;
-            let text = String::from_utf8_lossy(&bytes);
-            let doc = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
-                path: path.clone(),
-                source,
-            })?;
-            let custom = crate::patch::OpenApiSchema::from_document(doc)
-                .map_err(|e| Error::msg(format!("openapi {path}: {e}")))?;
-            Some(crate::patch::PatchSchema::Custom(custom))
-        } else if reset || !open_api.is_empty() {
-            Some(crate::patch::PatchSchema::Builtin)
-        } else {
-            None
+        let Ok(mut current) = self.schema.lock() else {
+            return Ok(());
         };
-        if let Some(new) = new
-            && let Ok(mut current) = self.schema.lock()
-        {
-            *current = new;
+        // kyaml sets its schema once: after a custom document or version, later ones are
+        // ignored (the top kustomization resets it).
+        if !reset && !matches!(*current, crate::patch::PatchSchema::Builtin) {
+            return Ok(());
         }
-        Ok(())
+        match (open_api.get("version"), open_api.get("path")) {
+            (Some(_), Some(_)) => Err(Error::msg(
+                "builtin version and custom schema provided, cannot use both",
+            )),
+            (None, Some(path)) => {
+                let bytes = self.loader.load(path)?;
+                let text = String::from_utf8_lossy(&bytes);
+                let doc = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
+                    path: path.clone(),
+                    error,
+                })?;
+                let mut custom = crate::patch::OpenApiSchema::from_document(doc)
+                    .map_err(|e| Error::msg(format!("openapi {path}: {e}")))?;
+                if !reset {
+                    custom = custom.over_builtin();
+                }
+                *current = crate::patch::PatchSchema::Custom(custom);
+                Ok(())
+            }
+            (Some(version), None) if version != BUILTIN_OPENAPI_VERSION => {
+                Err(Error::msg("the specified OpenAPI version is not built in"))
+            }
+            _ => {
+                if reset {
+                    *current = crate::patch::PatchSchema::Builtin;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The patch schema in force.
@@ -475,9 +494,9 @@ pub fn accumulate_directory(
 pub fn resources_from_bytes(bytes: &[u8], path: &str) -> Result<ResMap> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| Error::msg(format!("{path}: not valid UTF-8")))?;
-    let docs = tether_yaml::parse_documents(text).map_err(|source| Error::Yaml {
+    let docs = tether_yaml::parse_documents(text).map_err(|error| Error::Yaml {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     let mut out = ResMap::new();
     for doc in docs {

@@ -71,6 +71,9 @@ pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
         ));
     }
     acc.resources.resources.retain(|r| !r.is_local_config());
+    for r in acc.resources.iter_mut() {
+        stringify_annotations(r);
+    }
     sort(
         &mut acc.resources,
         target.kustomization.sort_options.as_ref(),
@@ -122,6 +125,27 @@ fn set_label(r: &mut Resource, key: &str, value: &str) {
         .or_insert_with(|| serde_json::Value::Object(Default::default()));
     crate::resource::ensure_map(labels)
         .insert(key.to_owned(), serde_json::Value::String(value.to_owned()));
+}
+
+/// kustomize ends by rewriting every resource's annotations (to drop its build annotations)
+/// as a string map: a number or boolean a var or replacement put there prints quoted.
+fn stringify_annotations(r: &mut Resource) {
+    let Some(serde_json::Value::Object(annotations)) = r
+        .object
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+    else {
+        return;
+    };
+    for v in annotations.values_mut() {
+        let text = match v {
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            serde_json::Value::Null => String::new(),
+            _ => continue,
+        };
+        *v = serde_json::Value::String(text);
+    }
 }
 
 fn add_hash_suffixes(resources: &mut ResMap) -> Result<()> {

@@ -15,9 +15,9 @@ pub fn config_from_crds(loader: &Loader, paths: &[String]) -> Result<Transformer
     for path in paths {
         let bytes = loader.load(path)?;
         let text = String::from_utf8_lossy(&bytes);
-        let doc = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
+        let doc = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
             path: path.clone(),
-            source,
+            error,
         })?;
         let Value::Object(defs) = doc else {
             return Err(Error::msg(format!(

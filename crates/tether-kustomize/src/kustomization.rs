@@ -214,9 +214,9 @@ impl Kustomization {
     /// Parses a kustomization file's text; `path` names it in errors.
     pub fn parse(text: &str, path: &str) -> Result<Kustomization> {
         let value =
-            tether_yaml::parse_document_last_key_wins(text).map_err(|source| Error::Yaml {
+            tether_yaml::parse_document_last_key_wins(text).map_err(|error| Error::Yaml {
                 path: path.to_owned(),
-                source,
+                error,
             })?;
         if value.is_null() {
             return Err(Error::msg("kustomization.yaml is empty"));

@@ -185,16 +185,22 @@ fn original_id(r: &Resource) -> ResId {
 /// than one match is an error. A var matching nothing is still added; [`resolve_vars`] then
 /// fails with kustomize's "cannot be mapped" error.
 pub fn merge_vars(resources: &mut ResMap, set: &mut VarSet, incoming: &[Var]) -> Result<()> {
+    if incoming.is_empty() {
+        return Ok(());
+    }
+    let originals: Vec<ResId> = resources.iter().map(original_id).collect();
     for v in incoming {
         let target = ResId::new(v.objref.gvk(), &v.objref.name, &v.objref.namespace);
         let any_namespace = target.namespace.is_empty() && !target.gvk.is_cluster_scoped();
-        let matched: Vec<usize> = (0..resources.len())
-            .filter(|&i| {
-                let org = original_id(&resources.resources[i]);
+        let matched: Vec<usize> = originals
+            .iter()
+            .enumerate()
+            .filter(|(_, org)| {
                 org.name == target.name
                     && org.gvk == target.gvk
                     && (any_namespace || org.ns_equals(&target))
             })
+            .map(|(i, _)| i)
             .collect();
         if matched.len() > 1 {
             // kustomize prints the var before its field path is defaulted.

@@ -83,13 +83,19 @@ impl<'a> Reader<'a> {
         err(line, column, message)
     }
 
+    /// The next event that carries content: comments (which the parser reports wherever they
+    /// appear, e.g. between two entries of a mapping) are skipped, as kustomize's output drops
+    /// them.
     fn next(&mut self) -> Result<Option<(Event<'a>, Span)>, Error> {
-        match self.parser.next() {
-            None => Ok(None),
-            Some(Ok(ev)) => Ok(Some(ev)),
-            Some(Err(e)) => {
-                let m = e.marker();
-                Err(err(self.line_offset + m.line(), m.col() + 1, e.info()))
+        loop {
+            match self.parser.next() {
+                None => return Ok(None),
+                Some(Ok((Event::Comment(..), _))) => continue,
+                Some(Ok(ev)) => return Ok(Some(ev)),
+                Some(Err(e)) => {
+                    let m = e.marker();
+                    return Err(err(self.line_offset + m.line(), m.col() + 1, e.info()));
+                }
             }
         }
     }

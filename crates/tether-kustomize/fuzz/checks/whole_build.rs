@@ -4,7 +4,7 @@
 //! patch parsers and every transformer. A build must succeed or fail with an error: never panic,
 //! overflow its stack or hang.
 //!
-//! `fuzz_targets/build.rs` runs it under libFuzzer; `tests/fuzz_seeds.rs` replays the seeds.
+//! `fuzz_targets/whole_build.rs` runs it under libFuzzer; `tests/fuzz_seeds.rs` replays the seeds.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,8 +1,8 @@
-//! libFuzzer harness for `checks/build.rs` (see there). With `--no-default-features` it is a
+//! libFuzzer harness for `checks/whole_build.rs` (see there). With `--no-default-features` it is a
 //! plain binary that replays the files named on its command line, which builds on stable.
 #![cfg_attr(feature = "libfuzzer", no_main)]
 
-#[path = "../checks/build.rs"]
+#[path = "../checks/whole_build.rs"]
 mod target;
 
 #[cfg(feature = "libfuzzer")]

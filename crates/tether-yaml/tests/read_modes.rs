@@ -17,3 +17,15 @@ fn repeated_keys_replace_in_kustomization_mode_and_fail_otherwise() {
         "{err}"
     );
 }
+
+/// Comments anywhere (before, between and after entries and items) are dropped; `#` inside a
+/// block scalar is content. (kustomize's TestVarRefBig has a comment between annotations.)
+#[test]
+fn comments_between_entries_are_skipped() {
+    let text = "# top\na: 1 # trailing\n# between\nb:\n  # inner\n  - x # after\n  # end\nc: |\n  # not a comment\n";
+    let v = tether_yaml::parse_document(text).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"a": 1, "b": ["x"], "c": "# not a comment\n"})
+    );
+}
