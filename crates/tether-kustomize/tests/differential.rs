@@ -335,7 +335,7 @@ fn line_diff_marks_changed_lines_only() {
 }
 
 /// Compares one directory outside the corpus, for turning a random tree into a case:
-/// `TETHER_DIFF_DIR=/path cargo test -p tether-kustomize --test differential -- --ignored one_dir`.
+/// `TETHER_DIFF_DIR=/abs/path cargo test -p tether-kustomize --test differential -- --ignored one_dir`.
 #[test]
 #[ignore = "a tool: needs TETHER_DIFF_DIR"]
 fn one_dir() {
@@ -343,7 +343,10 @@ fn one_dir() {
     let kubectl = kubectl_133().expect("kubectl.1.33");
     let case = Case {
         name: dir.clone(),
-        entry: Path::new(&dir).canonicalize().unwrap(),
+        // cargo runs tests in the crate directory: a relative path is relative to it.
+        entry: Path::new(&dir)
+            .canonicalize()
+            .unwrap_or_else(|e| panic!("TETHER_DIFF_DIR {dir}: {e} (give an absolute path)")),
         flags: Vec::new(),
     };
     let (t, k) = (run_tether(&case), run_kubectl(&kubectl, &case));

@@ -1201,12 +1201,15 @@ fn print_tree(files: &BTreeMap<String, String>) -> String {
 /// (long runs first) and cutting the tail turn features off while the difference remains.
 /// proptest's own `Vec` shrinking removes one byte at a time, which shifts every later choice
 /// and needs hundreds of steps; this needs a few dozen.
-fn shrink(kubectl: &Path, scratch: &Path, bytes: &[u8], max_steps: usize) -> Vec<u8> {
+/// A candidate counts only if it fails the same way (same `signature`), so that shrinking does
+/// not wander off to another, more common bug.
+fn shrink(kubectl: &Path, scratch: &Path, bytes: &[u8], why: &str, max_steps: usize) -> Vec<u8> {
+    let wanted = signature(why);
     let mut smallest = bytes.to_vec();
     let mut steps = 0;
     let still_fails = |candidate: &[u8], steps: &mut usize| {
         *steps += 1;
-        check_one(kubectl, scratch, candidate).is_err()
+        check_one(kubectl, scratch, candidate).is_err_and(|w| signature(&w) == wanted)
     };
     let mut len = smallest.len() / 2;
     while len > 0 && steps < max_steps {
@@ -1233,6 +1236,33 @@ fn shrink(kubectl: &Path, scratch: &Path, bytes: &[u8], max_steps: usize) -> Vec
         }
     }
     smallest
+}
+
+/// How a tree fails, without the names and numbers that change while shrinking: which side
+/// failed and the first line of the error, or the field names of the first differing lines.
+fn signature(why: &str) -> String {
+    let strip = |l: &str| -> String {
+        l.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<String>()
+            .split(['\'', '"'])
+            .step_by(2)
+            .collect()
+    };
+    let kind = why.lines().next().unwrap_or_default();
+    if kind.starts_with("outputs differ") {
+        let key = |prefix: &str| {
+            why.lines()
+                .find(|l| l.starts_with(prefix))
+                .and_then(|l| l[2..].trim().split(':').next())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        format!("differ: -{} +{}", key("- "), key("+ "))
+    } else {
+        let error = why.lines().nth(2).unwrap_or_default();
+        format!("{kind}: {}", strip(error))
+    }
 }
 
 #[test]
@@ -1318,7 +1348,13 @@ fn random_kustomizations_match_kubectl_kustomize() {
         let original = generate(&value_tree(*seed).current());
         // Shrinking costs two builds a step: only the first new failure is shrunk.
         let steps = if report.is_empty() { shrink_steps } else { 0 };
-        let small = shrink(&kubectl, &scratch, &value_tree(*seed).current(), steps);
+        let small = shrink(
+            &kubectl,
+            &scratch,
+            &value_tree(*seed).current(),
+            &why,
+            steps,
+        );
         let small_files = generate(&small);
         report.push_str(&format!(
             "\n=== seed {seed}: {why}\n--- tree of seed {seed}\n{}",
@@ -1329,7 +1365,7 @@ fn random_kustomizations_match_kubectl_kustomize() {
                 .err()
                 .unwrap_or_default();
             report.push_str(&format!(
-                "\n=== shrunk tree of seed {seed} (the difference may have changed): {small_why}\n{}",
+                "\n=== shrunk tree of seed {seed}: {small_why}\n{}",
                 print_tree(&small_files)
             ));
         }
