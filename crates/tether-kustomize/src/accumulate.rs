@@ -23,7 +23,7 @@ pub struct Accumulator {
 impl Accumulator {
     pub fn new() -> Self {
         Accumulator {
-            config: TransformerConfig::builtin(),
+            config: TransformerConfig::default(),
             ..Default::default()
         }
     }
@@ -31,7 +31,7 @@ impl Accumulator {
     /// Adds a sub-kustomization's result (kustomize's `MergeAccumulator`).
     fn merge(&mut self, other: Accumulator) -> Result<()> {
         self.resources.append_all(other.resources)?;
-        self.config.merge(&other.config);
+        self.config.merge(&other.config)?;
         self.vars.merge_set(other.vars)?;
         Ok(())
     }
@@ -198,6 +198,10 @@ impl Target {
         acc = self
             .accumulate_resources(acc, &k.resources, warnings)
             .map_err(|e| e.context("accumulating resources"))?;
+        // kustomize's MakeTransformerConfig: the defaults, merged with the user's files (read
+        // into an empty configuration first), then merged into the accumulation. Every merge
+        // sorts, so the order of these steps shows (see `TransformerConfig::merge`).
+        let mut user = TransformerConfig::default();
         for path in &k.configurations {
             let bytes = self.loader.load(path)?;
             let text = String::from_utf8_lossy(&bytes);
@@ -208,11 +212,18 @@ impl Target {
             let config: TransformerConfig = serde_json::from_value(value).map_err(|e| {
                 Error::msg(format!("invalid transformer configuration {path}: {e}"))
             })?;
-            acc.config.merge(&config);
+            user.merge(&config)?;
         }
+        let mut level = TransformerConfig::builtin();
+        if !k.configurations.is_empty() {
+            level.merge(&user)?;
+        }
+        acc.config
+            .merge(&level)
+            .map_err(|e| e.context(format!("merging config {:?}", k.configurations)))?;
         let crd_config = crate::crds::config_from_crds(&self.loader, &k.crds)
             .map_err(|e| e.context(format!("loading CRDs {:?}", k.crds)))?;
-        acc.config.merge(&crd_config);
+        acc.config.merge(&crd_config)?;
         self.run_generators(&mut acc)?;
         for path in &k.components {
             let child = self
