@@ -535,6 +535,23 @@ fn push_object(out: &mut ResMap, value: Value, path: &str, line: usize) -> Resul
         }
         return Ok(());
     }
+    if kind.is_empty() {
+        return Err(Error::msg(format!(
+            "{path}: line {line}: missing kind in object {}",
+            brief(&map)
+        )));
+    }
+    let name = map
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if name.is_empty() {
+        return Err(Error::msg(format!(
+            "{path}: line {line}: missing metadata.name in object {}",
+            brief(&map)
+        )));
+    }
     let mut object = Value::Object(map);
     stringify_annotations(&mut object);
     out.append(Resource::new(object))
@@ -556,6 +573,17 @@ fn stringify_annotations(object: &mut Value) {
         };
         *value = Value::String(text);
     }
+}
+
+/// A short description of an object for errors: its apiVersion, kind and name.
+fn brief(map: &serde_json::Map<String, Value>) -> String {
+    let field = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
+    format!(
+        "{{apiVersion: {:?}, kind: {:?}, name: {:?}}}",
+        field(map.get("apiVersion")),
+        field(map.get("kind")),
+        field(map.get("metadata").and_then(|m| m.get("name")))
+    )
 }
 
 fn kind_of(v: &Value) -> &'static str {

@@ -151,6 +151,13 @@ pub fn key_less(a: &str, b: &str) -> bool {
     sort::key_less(a, b)
 }
 
+/// Whether `text`, written as a plain scalar, reads back as a string under yaml.v3's rules (not a
+/// boolean, null, number or timestamp). kustomize's generators write data keys plain, so a key
+/// such as `true` or `1` does not survive its output step.
+pub fn plain_scalar_is_string(text: &str) -> bool {
+    resolve::resolve(text, resolve::Dialect::V3, true) == resolve::Resolved::Str
+}
+
 /// One resource as `kustomize build` prints it: block style, keys in yaml.v2's natural order,
 /// ending with a newline (documents are joined with `---\n`).
 pub fn to_yaml(value: &Value) -> String {
