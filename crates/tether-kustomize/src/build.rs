@@ -95,13 +95,12 @@ pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
         {
             r.set_annotation("config.kubernetes.io/origin", Some(&origin.to_annotation()));
         }
-        // kustomize rewrites annotations when it removes its build annotations: an empty map
-        // disappears.
+        // kustomize rewrites annotations when it removes its build annotations: anything but
+        // a non-empty map (an empty map, null, a scalar a JSON patch left) disappears.
         if let Some(Value::Object(meta)) = r.object.get_mut("metadata")
             && meta
                 .get("annotations")
-                .and_then(Value::as_object)
-                .is_some_and(|a| a.is_empty())
+                .is_some_and(|a| a.as_object().is_none_or(|m| m.is_empty()))
         {
             meta.shift_remove("annotations");
         }
