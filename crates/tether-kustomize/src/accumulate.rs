@@ -554,6 +554,18 @@ fn push_object(out: &mut ResMap, value: Value, path: &str, line: usize) -> Resul
     }
     let mut object = Value::Object(map);
     stringify_annotations(&mut object);
+    if let Some(Value::Object(annotations)) = object.pointer("/metadata/annotations")
+        && let Some(key) = annotations
+            .keys()
+            .find(|k| !tether_yaml::plain_scalar_is_string(k))
+    {
+        // kustomize rewrites annotations with plain keys: `"true"`, `"1"` or `""` then read
+        // back as non-strings and the build fails (kustomize cannot print them).
+        return Err(Error::msg(format!(
+            "{path}: line {line}: annotation key {key:?} of {} is not a string once kustomize rewrites it plain",
+            brief(object.as_object().unwrap_or(&serde_json::Map::new()))
+        )));
+    }
     out.append(Resource::new(object))
 }
 

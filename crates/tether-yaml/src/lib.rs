@@ -114,9 +114,10 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>, Error> {
     read::parse_documents(text, false)
 }
 
-/// Like [`parse_document`], but a repeated mapping key replaces the earlier value instead of
-/// failing, as go-yaml v2's non-strict decoding does. kustomize reads kustomization files
-/// this way (through sigs.k8s.io/yaml), so a kustomization may repeat a field.
+/// Like [`parse_document`], but as go-yaml v2's non-strict decoding reads: a repeated mapping
+/// key replaces the earlier value instead of failing, and plain scalars resolve by YAML 1.1's
+/// rules (`y`, `yes`, `on` are `true`). kustomize reads kustomization files this way (through
+/// sigs.k8s.io/yaml), so a kustomization may repeat a field, and `key: y` is a boolean there.
 pub fn parse_document_last_key_wins(text: &str) -> Result<Value, Error> {
     let mut docs = read::parse_documents(text, true)?;
     match docs.len() {
