@@ -23,7 +23,7 @@ pub struct Accumulator {
 impl Accumulator {
     pub fn new() -> Self {
         Accumulator {
-            config: TransformerConfig::builtin(),
+            config: TransformerConfig::default(),
             ..Default::default()
         }
     }
@@ -31,7 +31,7 @@ impl Accumulator {
     /// Adds a sub-kustomization's result (kustomize's `MergeAccumulator`).
     fn merge(&mut self, other: Accumulator) -> Result<()> {
         self.resources.append_all(other.resources)?;
-        self.config.merge(&other.config);
+        self.config.merge(&other.config)?;
         self.vars.merge_set(other.vars)?;
         Ok(())
     }
@@ -198,6 +198,10 @@ impl Target {
         acc = self
             .accumulate_resources(acc, &k.resources, warnings)
             .map_err(|e| e.context("accumulating resources"))?;
+        // kustomize's MakeTransformerConfig: the defaults, merged with the user's files (read
+        // into an empty configuration first), then merged into the accumulation. Every merge
+        // sorts, so the order of these steps shows (see `TransformerConfig::merge`).
+        let mut user = TransformerConfig::default();
         for path in &k.configurations {
             let bytes = self.loader.load(path)?;
             let text = String::from_utf8_lossy(&bytes);
@@ -208,11 +212,18 @@ impl Target {
             let config: TransformerConfig = serde_json::from_value(value).map_err(|e| {
                 Error::msg(format!("invalid transformer configuration {path}: {e}"))
             })?;
-            acc.config.merge(&config);
+            user.merge(&config)?;
         }
+        let mut level = TransformerConfig::builtin();
+        if !k.configurations.is_empty() {
+            level.merge(&user)?;
+        }
+        acc.config
+            .merge(&level)
+            .map_err(|e| e.context(format!("merging config {:?}", k.configurations)))?;
         let crd_config = crate::crds::config_from_crds(&self.loader, &k.crds)
             .map_err(|e| e.context(format!("loading CRDs {:?}", k.crds)))?;
-        acc.config.merge(&crd_config);
+        acc.config.merge(&crd_config)?;
         self.run_generators(&mut acc)?;
         for path in &k.components {
             let child = self
@@ -524,8 +535,37 @@ fn push_object(out: &mut ResMap, value: Value, path: &str, line: usize) -> Resul
         }
         return Ok(());
     }
+    if kind.is_empty() {
+        return Err(Error::msg(format!(
+            "{path}: line {line}: missing kind in object {}",
+            brief(&map)
+        )));
+    }
+    let name = map
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if name.is_empty() {
+        return Err(Error::msg(format!(
+            "{path}: line {line}: missing metadata.name in object {}",
+            brief(&map)
+        )));
+    }
     let mut object = Value::Object(map);
     stringify_annotations(&mut object);
+    if let Some(Value::Object(annotations)) = object.pointer("/metadata/annotations")
+        && let Some(key) = annotations
+            .keys()
+            .find(|k| !tether_yaml::plain_scalar_is_string(k))
+    {
+        // kustomize rewrites annotations with plain keys: `"true"`, `"1"` or `""` then read
+        // back as non-strings and the build fails (kustomize cannot print them).
+        return Err(Error::msg(format!(
+            "{path}: line {line}: annotation key {key:?} of {} is not a string once kustomize rewrites it plain",
+            brief(object.as_object().unwrap_or(&serde_json::Map::new()))
+        )));
+    }
     out.append(Resource::new(object))
 }
 
@@ -545,6 +585,17 @@ fn stringify_annotations(object: &mut Value) {
         };
         *value = Value::String(text);
     }
+}
+
+/// A short description of an object for errors: its apiVersion, kind and name.
+fn brief(map: &serde_json::Map<String, Value>) -> String {
+    let field = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
+    format!(
+        "{{apiVersion: {:?}, kind: {:?}, name: {:?}}}",
+        field(map.get("apiVersion")),
+        field(map.get("kind")),
+        field(map.get("metadata").and_then(|m| m.get("name")))
+    )
 }
 
 fn kind_of(v: &Value) -> &'static str {

@@ -1,6 +1,8 @@
 //! `kustomize build`: the top-level steps after accumulation, and the output.
 
 use std::path::Path;
+
+use serde_json::Value;
 use std::sync::Arc;
 
 use crate::accumulate::{Accumulator, Target};
@@ -45,14 +47,8 @@ impl BuildOutput {
 pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<BuildOutput> {
     let loader = Loader::new(fs, dir, options.load_restrictor)?;
     let mut target = Target::load(loader)?;
+    // Unknown buildMetadata options are ignored, as kustomize does.
     let metadata = target.kustomization.build_metadata.clone();
-    for option in &metadata {
-        if !BUILD_METADATA_OPTIONS.contains(&option.as_str()) {
-            return Err(Error::msg(format!(
-                "invalid option {option:?} in buildMetadata; must be one of {BUILD_METADATA_OPTIONS:?}"
-            )));
-        }
-    }
     if !metadata.is_empty() {
         target.origin = Some(String::new());
     }
@@ -99,18 +95,21 @@ pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
         {
             r.set_annotation("config.kubernetes.io/origin", Some(&origin.to_annotation()));
         }
+        // kustomize rewrites annotations when it removes its build annotations: anything but
+        // a non-empty map (an empty map, null, a scalar a JSON patch left) disappears.
+        if let Some(Value::Object(meta)) = r.object.get_mut("metadata")
+            && meta
+                .get("annotations")
+                .is_some_and(|a| a.as_object().is_none_or(|m| m.is_empty()))
+        {
+            meta.shift_remove("annotations");
+        }
     }
     Ok(BuildOutput {
         resources: acc.resources,
         warnings,
     })
 }
-
-const BUILD_METADATA_OPTIONS: [&str; 3] = [
-    "originAnnotations",
-    "transformerAnnotations",
-    "managedByLabel",
-];
 
 /// The `app.kubernetes.io/managed-by` value; `kubectl kustomize` (our reference) reports its
 /// embedded kustomize as a development build.

@@ -89,7 +89,7 @@ fn walk(
             };
             let mut extra = TransformerConfig::default();
             extra.name_reference.push(back);
-            config.merge(&extra);
+            config.merge(&extra)?;
         }
         if let Some(Value::String(reference)) = schema.get("$ref")
             && let Some(target) = defs.get(reference)

@@ -203,7 +203,7 @@ fn components_and_resources_are_not_interchangeable() {
             ("kustomization.yaml", "resources:\n- comp\n"),
             (
                 "comp/kustomization.yaml",
-                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamePrefix: c-\n",
             ),
         ],
         ".",

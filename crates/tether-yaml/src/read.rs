@@ -61,7 +61,8 @@ struct Reader<'a> {
     key_lines: Vec<usize>,
     nodes: usize,
     alias_nodes: usize,
-    /// yaml.v2's non-strict decoding: a repeated key replaces the earlier value.
+    /// yaml.v2's non-strict decoding, as sigs.k8s.io/yaml reads kustomization files: a repeated
+    /// key replaces the earlier value, and plain scalars resolve by YAML 1.1's rules.
     last_key_wins: bool,
 }
 
@@ -397,7 +398,13 @@ impl<'a> Reader<'a> {
         span: &Span,
     ) -> Result<Scalar<'a>, Error> {
         let timestamps = tag.is_empty() || tag == "!!timestamp";
-        let r = resolve(&text, Dialect::V3, timestamps);
+        // kustomization files are read by yaml.v2 (YAML 1.1: `y`, `yes`, `on` are booleans).
+        let dialect = if self.last_key_wins {
+            Dialect::V2
+        } else {
+            Dialect::V3
+        };
+        let r = resolve(&text, dialect, timestamps);
         let r = match (tag, r) {
             ("", r) => r,
             ("!!float", Resolved::Int(i)) => Resolved::Float(i as f64),

@@ -6,9 +6,9 @@
 
 #[test]
 fn repeated_keys_replace_in_kustomization_mode_and_fail_otherwise() {
-    let text = "a: 1\nb:\n  c: x\nb:\n  d: y\na: 2\n";
+    let text = "a: 1\nb:\n  c: x\nb:\n  d: z\na: 2\n";
     let v = tether_yaml::parse_document_last_key_wins(text).unwrap();
-    assert_eq!(v, serde_json::json!({"a": 2, "b": {"d": "y"}}));
+    assert_eq!(v, serde_json::json!({"a": 2, "b": {"d": "z"}}));
     let err = tether_yaml::parse_document(text).unwrap_err();
     assert_eq!(err.line, 4, "{err}");
     assert!(
@@ -27,5 +27,22 @@ fn comments_between_entries_are_skipped() {
     assert_eq!(
         v,
         serde_json::json!({"a": 1, "b": ["x"], "c": "# not a comment\n"})
+    );
+}
+
+/// kustomization files resolve plain scalars by YAML 1.1: `y`/`on` are booleans there, strings
+/// in resources.
+#[test]
+fn kustomization_mode_reads_yaml_1_1_booleans() {
+    let text = "a: y\nb: on\nc: 'y'\nd: yes\n";
+    let v = tether_yaml::parse_document_last_key_wins(text).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"a": true, "b": true, "c": "y", "d": true})
+    );
+    let v = tether_yaml::parse_document(text).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"a": "y", "b": "on", "c": "y", "d": "yes"})
     );
 }

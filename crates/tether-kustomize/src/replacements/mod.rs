@@ -573,8 +573,16 @@ fn copy_to_field(
     let id = r.cur_id();
     let mut count = 0usize;
     let mut set_failed = false;
+    // kustomize prints annotations by their node's text, so an annotation this creates keeps
+    // the copied text even where reading it plain would retype it (`0755`, `1.10`, `~`).
+    let annotation =
+        segments.len() == 3 && segments[0] == "metadata" && segments[1] == "annotations";
     let walked = path::visit(&mut r.object, segments, create, &mut |node, created| {
         count += 1;
+        if created && annotation && !value.node.is_object() && !value.node.is_array() {
+            *node = Value::String(value.text.clone());
+            return Ok(());
+        }
         set_field(node, created, value, options).map_err(|e| {
             set_failed = true;
             e.context(format!(
