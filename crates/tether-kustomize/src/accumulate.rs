@@ -56,7 +56,11 @@ impl Accumulator {
                             "id {id} exists; behavior must be merge or replace"
                         )));
                     }
-                    Behavior::Replace => copy_merge_metadata(&mut new, old),
+                    Behavior::Replace => {
+                        copy_merge_metadata(&mut new, old);
+                        // A base that disabled its hash suffix keeps it disabled.
+                        new.needs_hash = old.needs_hash && new.needs_hash;
+                    }
                     Behavior::Merge => {
                         copy_merge_metadata(&mut new, old);
                         for field in ["data", "binaryData"] {

@@ -23,10 +23,10 @@ pub struct NameBackReferences {
     pub referrers: Vec<FieldSpec>,
 }
 
-/// Field specs per transformer, as in a `configurations:` file (read leniently, as kustomize
-/// does: unknown keys are ignored).
+/// Field specs per transformer, as in a `configurations:` file (read strictly: an unknown key
+/// is an error, as in kustomize).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TransformerConfig {
     #[serde(default)]
     pub name_prefix: Vec<FieldSpec>,

@@ -80,7 +80,16 @@ fn parse_body(text: &str) -> Result<Body> {
         [Value::Array(_)] => Ok(Body::Json6902(
             values.into_iter().next().unwrap_or(Value::Null),
         )),
-        v if !v.is_empty() && v.iter().all(Value::is_object) => Ok(Body::Strategic(values)),
+        // A strategic merge patch is read as resources: each needs a kind.
+        v if !v.is_empty()
+            && v.iter().all(|p| {
+                p.get("kind")
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| !k.is_empty())
+            }) =>
+        {
+            Ok(Body::Strategic(values))
+        }
         _ => Err(Error::msg(format!(
             "unable to parse SM or JSON patch from [{text}]"
         ))),
