@@ -24,6 +24,10 @@ pub fn generate(
     loader: &Loader,
 ) -> Result<Resource> {
     let options = GeneratorOptions::merged(args.options.as_ref(), global);
+    if args.name.is_empty() {
+        // kustomize says "configmap" for Secrets too.
+        return Err(Error::msg("a configmap must have a name"));
+    }
     // kustomize treats any behavior it does not know as `create`.
     let behavior = Behavior::parse(&args.behavior).unwrap_or(Behavior::Create);
     let pairs = load_pairs(args, loader)?;

@@ -37,7 +37,7 @@ use tether_kustomize::{BuildOptions, DiskFs, build};
 /// Seeds `0..FIXED_CASES` run on every `cargo test`.
 const FIXED_CASES: u64 = 128;
 /// Seeds of the fixed list whose trees tether builds differently today.
-const KNOWN_FAILING_SEEDS: &[u64] = &[8, 32, 55, 119];
+const KNOWN_FAILING_SEEDS: &[u64] = &[];
 /// Where the extra seeds of `TETHER_PROPTEST_CASES` start.
 const EXTRA_SEED_BASE: u64 = 1_000_000;
 const GENOME_LEN: usize = 600;
