@@ -245,6 +245,18 @@ impl<'a> Reader<'a> {
                 }
             }
             let name = self.key_string(key, root, &key_span)?;
+            // go-yaml cannot write a key longer than 1024 characters back as a simple key, and
+            // kustomize writes every resource back before printing it: such a key (readable
+            // only in the explicit `? key` form) fails the build there.
+            if name.chars().nth(1024).is_some() {
+                return Err(self.error_at(
+                    &key_span,
+                    format!(
+                        "a mapping key longer than 1024 characters ({}…) cannot be written back",
+                        name.chars().take(20).collect::<String>()
+                    ),
+                ));
+            }
             let line = self.at(&key_span).0;
             if map.contains_key(&name) && !self.last_key_wins {
                 let index = map.keys().position(|k| *k == name).unwrap_or(0);
