@@ -37,13 +37,21 @@ pub struct Args {
 pub enum Target {
     /// Server-side applies per second and watch fan-out against `tether apiserver`.
     Apiserver(Args),
+    /// `tether kustomize build` against `kubectl kustomize`: wall time and peak memory.
+    Kustomize(kustomize::Args),
 }
+
+#[path = "bench_kustomize.rs"]
+mod kustomize;
 
 /// Set in the re-executed, pinned benchmark process.
 const PINNED_ENV: &str = "TETHER_BENCH_CLIENT_PINNED";
 
 pub fn run(target: Target) -> anyhow::Result<()> {
-    let Target::Apiserver(args) = target;
+    let args = match target {
+        Target::Apiserver(args) => args,
+        Target::Kustomize(args) => return kustomize::run(args),
+    };
     if let Some(status) = pin_client(&args.server_cpu)? {
         return if status.success() {
             Ok(())
