@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::accumulate::{Accumulator, Target};
 use crate::error::{Error, Result};
 use crate::fs::FileSystem;
+use crate::kind_order::{ORDER_FIRST, ORDER_LAST, rank_in};
 use crate::kustomization::SortOptions;
 use crate::loader::{LoadRestrictor, Loader};
 use crate::remote::RemoteFetcher;
@@ -159,35 +160,6 @@ fn add_hash_suffixes(resources: &mut ResMap) -> Result<()> {
     Ok(())
 }
 
-const DEFAULT_ORDER_FIRST: &[&str] = &[
-    "Namespace",
-    "ResourceQuota",
-    "StorageClass",
-    "CustomResourceDefinition",
-    "ServiceAccount",
-    "PodSecurityPolicy",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ConfigMap",
-    "Secret",
-    "Endpoints",
-    "Service",
-    "LimitRange",
-    "PriorityClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "PodDisruptionBudget",
-];
-const DEFAULT_ORDER_LAST: &[&str] = &[
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
-
 /// kustomize's output order: `legacy` (by kind priority, then GVK, namespace and name) unless
 /// the kustomization asks for `fifo`.
 fn sort(resources: &mut ResMap, options: Option<&SortOptions>) -> Result<()> {
@@ -205,17 +177,9 @@ fn sort(resources: &mut ResMap, options: Option<&SortOptions>) -> Result<()> {
             l.order_first.iter().map(String::as_str).collect(),
             l.order_last.iter().map(String::as_str).collect(),
         ),
-        _ => (DEFAULT_ORDER_FIRST.to_vec(), DEFAULT_ORDER_LAST.to_vec()),
+        _ => (ORDER_FIRST.to_vec(), ORDER_LAST.to_vec()),
     };
-    let rank = |kind: &str| -> i64 {
-        if let Some(i) = first.iter().position(|k| *k == kind) {
-            return i as i64 - first.len() as i64;
-        }
-        if let Some(i) = last.iter().position(|k| *k == kind) {
-            return 1 + i as i64;
-        }
-        0
-    };
+    let rank = |kind: &str| rank_in(kind, &first, &last);
     let mut keyed: Vec<(i64, String, String, Resource)> = std::mem::take(&mut resources.resources)
         .into_iter()
         .map(|r| {

@@ -46,6 +46,7 @@ pub mod fieldspec;
 pub mod fs;
 pub mod generators;
 mod hash;
+mod kind_order;
 pub mod kustomization;
 pub mod loader;
 pub mod nameref;

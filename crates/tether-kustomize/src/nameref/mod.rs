@@ -116,41 +116,8 @@ pub(crate) fn gvk_order(a: &Gvk, b: &Gvk) -> Ordering {
         .then_with(|| a.to_string().cmp(&b.to_string()))
 }
 
-fn kind_rank(kind: &str) -> i32 {
-    const FIRST: &[&str] = &[
-        "Namespace",
-        "ResourceQuota",
-        "StorageClass",
-        "CustomResourceDefinition",
-        "ServiceAccount",
-        "PodSecurityPolicy",
-        "Role",
-        "ClusterRole",
-        "RoleBinding",
-        "ClusterRoleBinding",
-        "ConfigMap",
-        "Secret",
-        "Endpoints",
-        "Service",
-        "LimitRange",
-        "PriorityClass",
-        "PersistentVolume",
-        "PersistentVolumeClaim",
-        "Deployment",
-        "StatefulSet",
-        "CronJob",
-        "PodDisruptionBudget",
-    ];
-    const LAST: &[&str] = &[
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-    ];
-    if let Some(i) = FIRST.iter().position(|k| *k == kind) {
-        return i as i32 - FIRST.len() as i32;
-    }
-    LAST.iter()
-        .position(|k| *k == kind)
-        .map_or(0, |i| i as i32 + 1)
+fn kind_rank(kind: &str) -> i64 {
+    crate::kind_order::rank(kind)
 }
 
 /// What name references need to know about a resource, read once before any rewrite.
