@@ -23,7 +23,7 @@ pub struct Accumulator {
 impl Accumulator {
     pub fn new() -> Self {
         Accumulator {
-            config: TransformerConfig::builtin(),
+            config: TransformerConfig::default(),
             ..Default::default()
         }
     }
@@ -31,7 +31,7 @@ impl Accumulator {
     /// Adds a sub-kustomization's result (kustomize's `MergeAccumulator`).
     fn merge(&mut self, other: Accumulator) -> Result<()> {
         self.resources.append_all(other.resources)?;
-        self.config.merge(&other.config);
+        self.config.merge(&other.config)?;
         self.vars.merge_set(other.vars)?;
         Ok(())
     }
@@ -56,7 +56,11 @@ impl Accumulator {
                             "id {id} exists; behavior must be merge or replace"
                         )));
                     }
-                    Behavior::Replace => copy_merge_metadata(&mut new, old),
+                    Behavior::Replace => {
+                        copy_merge_metadata(&mut new, old);
+                        // A base that disabled its hash suffix keeps it disabled.
+                        new.needs_hash = old.needs_hash && new.needs_hash;
+                    }
                     Behavior::Merge => {
                         copy_merge_metadata(&mut new, old);
                         for field in ["data", "binaryData"] {
@@ -142,6 +146,9 @@ pub struct Target {
     pub schema: SharedSchema,
 }
 
+/// The Kubernetes OpenAPI version kustomize v5.6.0 embeds (`openapi: version:`).
+const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
+
 /// The build-wide patch schema cell.
 pub type SharedSchema = std::sync::Arc<std::sync::Mutex<crate::patch::PatchSchema>>;
 
@@ -195,21 +202,32 @@ impl Target {
         acc = self
             .accumulate_resources(acc, &k.resources, warnings)
             .map_err(|e| e.context("accumulating resources"))?;
+        // kustomize's MakeTransformerConfig: the defaults, merged with the user's files (read
+        // into an empty configuration first), then merged into the accumulation. Every merge
+        // sorts, so the order of these steps shows (see `TransformerConfig::merge`).
+        let mut user = TransformerConfig::default();
         for path in &k.configurations {
             let bytes = self.loader.load(path)?;
             let text = String::from_utf8_lossy(&bytes);
-            let value = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
+            let value = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
                 path: path.clone(),
-                source,
+                error,
             })?;
             let config: TransformerConfig = serde_json::from_value(value).map_err(|e| {
                 Error::msg(format!("invalid transformer configuration {path}: {e}"))
             })?;
-            acc.config.merge(&config);
+            user.merge(&config)?;
         }
+        let mut level = TransformerConfig::builtin();
+        if !k.configurations.is_empty() {
+            level.merge(&user)?;
+        }
+        acc.config
+            .merge(&level)
+            .map_err(|e| e.context(format!("merging config {:?}", k.configurations)))?;
         let crd_config = crate::crds::config_from_crds(&self.loader, &k.crds)
             .map_err(|e| e.context(format!("loading CRDs {:?}", k.crds)))?;
-        acc.config.merge(&crd_config);
+        acc.config.merge(&crd_config)?;
         self.run_generators(&mut acc)?;
         for path in &k.components {
             let child = self
@@ -261,7 +279,7 @@ impl Target {
             match self.accumulate_file(path) {
                 Ok(resources) => acc.resources.append_all(resources)?,
                 Err(file_err) => {
-                    if matches!(file_err, Error::Yaml { .. }) {
+                    if file_err.is_malformed_yaml() {
                         return Err(file_err);
                     }
                     let child = self
@@ -346,27 +364,43 @@ impl Target {
     /// schema in force stays.
     pub fn apply_openapi(&self, reset: bool) -> Result<()> {
         let open_api = &self.kustomization.open_api;
-        let new = if let Some(path) = open_api.get("path") {
-            let bytes = self.loader.load(path)?;
-            let text = String::from_utf8_lossy(&bytes);
-            let doc = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
-                path: path.clone(),
-                source,
-            })?;
-            let custom = crate::patch::OpenApiSchema::from_document(doc)
-                .map_err(|e| Error::msg(format!("openapi {path}: {e}")))?;
-            Some(crate::patch::PatchSchema::Custom(custom))
-        } else if reset || !open_api.is_empty() {
-            Some(crate::patch::PatchSchema::Builtin)
-        } else {
-            None
+        let Ok(mut current) = self.schema.lock() else {
+            return Ok(());
         };
-        if let Some(new) = new
-            && let Ok(mut current) = self.schema.lock()
-        {
-            *current = new;
+        // kyaml sets its schema once: after a custom document or version, later ones are
+        // ignored (the top kustomization resets it).
+        if !reset && !matches!(*current, crate::patch::PatchSchema::Builtin) {
+            return Ok(());
         }
-        Ok(())
+        match (open_api.get("version"), open_api.get("path")) {
+            (Some(_), Some(_)) => Err(Error::msg(
+                "builtin version and custom schema provided, cannot use both",
+            )),
+            (None, Some(path)) => {
+                let bytes = self.loader.load(path)?;
+                let text = String::from_utf8_lossy(&bytes);
+                let doc = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
+                    path: path.clone(),
+                    error,
+                })?;
+                let mut custom = crate::patch::OpenApiSchema::from_document(doc)
+                    .map_err(|e| Error::msg(format!("openapi {path}: {e}")))?;
+                if !reset {
+                    custom = custom.over_builtin();
+                }
+                *current = crate::patch::PatchSchema::Custom(custom);
+                Ok(())
+            }
+            (Some(version), None) if version != BUILTIN_OPENAPI_VERSION => {
+                Err(Error::msg("the specified OpenAPI version is not built in"))
+            }
+            _ => {
+                if reset {
+                    *current = crate::patch::PatchSchema::Builtin;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The patch schema in force.
@@ -475,9 +509,9 @@ pub fn accumulate_directory(
 pub fn resources_from_bytes(bytes: &[u8], path: &str) -> Result<ResMap> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| Error::msg(format!("{path}: not valid UTF-8")))?;
-    let docs = tether_yaml::parse_documents(text).map_err(|source| Error::Yaml {
+    let docs = tether_yaml::parse_documents(text).map_err(|error| Error::Yaml {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     let mut out = ResMap::new();
     for doc in docs {
@@ -505,8 +539,37 @@ fn push_object(out: &mut ResMap, value: Value, path: &str, line: usize) -> Resul
         }
         return Ok(());
     }
+    if kind.is_empty() {
+        return Err(Error::msg(format!(
+            "{path}: line {line}: missing kind in object {}",
+            brief(&map)
+        )));
+    }
+    let name = map
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if name.is_empty() {
+        return Err(Error::msg(format!(
+            "{path}: line {line}: missing metadata.name in object {}",
+            brief(&map)
+        )));
+    }
     let mut object = Value::Object(map);
     stringify_annotations(&mut object);
+    if let Some(Value::Object(annotations)) = object.pointer("/metadata/annotations")
+        && let Some(key) = annotations
+            .keys()
+            .find(|k| !tether_yaml::plain_scalar_is_string(k))
+    {
+        // kustomize rewrites annotations with plain keys: `"true"`, `"1"` or `""` then read
+        // back as non-strings and the build fails (kustomize cannot print them).
+        return Err(Error::msg(format!(
+            "{path}: line {line}: annotation key {key:?} of {} is not a string once kustomize rewrites it plain",
+            brief(object.as_object().unwrap_or(&serde_json::Map::new()))
+        )));
+    }
     out.append(Resource::new(object))
 }
 
@@ -526,6 +589,17 @@ fn stringify_annotations(object: &mut Value) {
         };
         *value = Value::String(text);
     }
+}
+
+/// A short description of an object for errors: its apiVersion, kind and name.
+fn brief(map: &serde_json::Map<String, Value>) -> String {
+    let field = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_owned();
+    format!(
+        "{{apiVersion: {:?}, kind: {:?}, name: {:?}}}",
+        field(map.get("apiVersion")),
+        field(map.get("kind")),
+        field(map.get("metadata").and_then(|m| m.get("name")))
+    )
 }
 
 fn kind_of(v: &Value) -> &'static str {

@@ -1,11 +1,14 @@
 //! `kustomize build`: the top-level steps after accumulation, and the output.
 
 use std::path::Path;
+
+use serde_json::Value;
 use std::sync::Arc;
 
 use crate::accumulate::{Accumulator, Target};
 use crate::error::{Error, Result};
 use crate::fs::FileSystem;
+use crate::kind_order::{ORDER_FIRST, ORDER_LAST, rank_in};
 use crate::kustomization::SortOptions;
 use crate::loader::{LoadRestrictor, Loader};
 use crate::remote::RemoteFetcher;
@@ -45,14 +48,8 @@ impl BuildOutput {
 pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Result<BuildOutput> {
     let loader = Loader::new(fs, dir, options.load_restrictor)?;
     let mut target = Target::load(loader)?;
+    // Unknown buildMetadata options are ignored, as kustomize does.
     let metadata = target.kustomization.build_metadata.clone();
-    for option in &metadata {
-        if !BUILD_METADATA_OPTIONS.contains(&option.as_str()) {
-            return Err(Error::msg(format!(
-                "invalid option {option:?} in buildMetadata; must be one of {BUILD_METADATA_OPTIONS:?}"
-            )));
-        }
-    }
     if !metadata.is_empty() {
         target.origin = Some(String::new());
     }
@@ -71,6 +68,9 @@ pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
         ));
     }
     acc.resources.resources.retain(|r| !r.is_local_config());
+    for r in acc.resources.iter_mut() {
+        stringify_annotations(r);
+    }
     sort(
         &mut acc.resources,
         target.kustomization.sort_options.as_ref(),
@@ -96,18 +96,21 @@ pub fn build(fs: Arc<dyn FileSystem>, dir: &Path, options: &BuildOptions) -> Res
         {
             r.set_annotation("config.kubernetes.io/origin", Some(&origin.to_annotation()));
         }
+        // kustomize rewrites annotations when it removes its build annotations: anything but
+        // a non-empty map (an empty map, null, a scalar a JSON patch left) disappears.
+        if let Some(Value::Object(meta)) = r.object.get_mut("metadata")
+            && meta
+                .get("annotations")
+                .is_some_and(|a| a.as_object().is_none_or(|m| m.is_empty()))
+        {
+            meta.shift_remove("annotations");
+        }
     }
     Ok(BuildOutput {
         resources: acc.resources,
         warnings,
     })
 }
-
-const BUILD_METADATA_OPTIONS: [&str; 3] = [
-    "originAnnotations",
-    "transformerAnnotations",
-    "managedByLabel",
-];
 
 /// The `app.kubernetes.io/managed-by` value; `kubectl kustomize` (our reference) reports its
 /// embedded kustomize as a development build.
@@ -124,6 +127,27 @@ fn set_label(r: &mut Resource, key: &str, value: &str) {
         .insert(key.to_owned(), serde_json::Value::String(value.to_owned()));
 }
 
+/// kustomize ends by rewriting every resource's annotations (to drop its build annotations)
+/// as a string map: a number or boolean a var or replacement put there prints quoted.
+fn stringify_annotations(r: &mut Resource) {
+    let Some(serde_json::Value::Object(annotations)) = r
+        .object
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+    else {
+        return;
+    };
+    for v in annotations.values_mut() {
+        let text = match v {
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            serde_json::Value::Null => String::new(),
+            _ => continue,
+        };
+        *v = serde_json::Value::String(text);
+    }
+}
+
 fn add_hash_suffixes(resources: &mut ResMap) -> Result<()> {
     for r in resources.iter_mut() {
         if r.needs_hash {
@@ -135,35 +159,6 @@ fn add_hash_suffixes(resources: &mut ResMap) -> Result<()> {
     }
     Ok(())
 }
-
-const DEFAULT_ORDER_FIRST: &[&str] = &[
-    "Namespace",
-    "ResourceQuota",
-    "StorageClass",
-    "CustomResourceDefinition",
-    "ServiceAccount",
-    "PodSecurityPolicy",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ConfigMap",
-    "Secret",
-    "Endpoints",
-    "Service",
-    "LimitRange",
-    "PriorityClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "PodDisruptionBudget",
-];
-const DEFAULT_ORDER_LAST: &[&str] = &[
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
 
 /// kustomize's output order: `legacy` (by kind priority, then GVK, namespace and name) unless
 /// the kustomization asks for `fifo`.
@@ -182,17 +177,9 @@ fn sort(resources: &mut ResMap, options: Option<&SortOptions>) -> Result<()> {
             l.order_first.iter().map(String::as_str).collect(),
             l.order_last.iter().map(String::as_str).collect(),
         ),
-        _ => (DEFAULT_ORDER_FIRST.to_vec(), DEFAULT_ORDER_LAST.to_vec()),
+        _ => (ORDER_FIRST.to_vec(), ORDER_LAST.to_vec()),
     };
-    let rank = |kind: &str| -> i64 {
-        if let Some(i) = first.iter().position(|k| *k == kind) {
-            return i as i64 - first.len() as i64;
-        }
-        if let Some(i) = last.iter().position(|k| *k == kind) {
-            return 1 + i as i64;
-        }
-        0
-    };
+    let rank = |kind: &str| rank_in(kind, &first, &last);
     let mut keyed: Vec<(i64, String, String, Resource)> = std::mem::take(&mut resources.resources)
         .into_iter()
         .map(|r| {

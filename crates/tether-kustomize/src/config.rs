@@ -4,11 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fieldspec::{FieldSpec, merge_field_specs};
+use crate::error::Result;
+use crate::fieldspec::{FieldSpec, merge_field_specs, try_merge_field_specs};
+use crate::transform::defaults::sort_field_specs;
 
 /// The fields of one referenced kind that other kinds use to refer to it by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct NameBackReferences {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub group: String,
@@ -21,7 +23,8 @@ pub struct NameBackReferences {
     pub referrers: Vec<FieldSpec>,
 }
 
-/// Field specs per transformer, as in a `configurations:` file.
+/// Field specs per transformer, as in a `configurations:` file (read strictly: an unknown key
+/// is an error, as in kustomize).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TransformerConfig {
@@ -59,18 +62,45 @@ impl TransformerConfig {
         config
     }
 
-    /// Adds `other`'s specs to this one's, skipping duplicates (kustomize's `Merge`).
-    pub fn merge(&mut self, other: &TransformerConfig) {
-        merge_field_specs(&mut self.name_prefix, &other.name_prefix);
-        merge_field_specs(&mut self.name_suffix, &other.name_suffix);
-        merge_field_specs(&mut self.namespace, &other.namespace);
-        merge_field_specs(&mut self.common_labels, &other.common_labels);
-        merge_field_specs(&mut self.template_labels, &other.template_labels);
-        merge_field_specs(&mut self.labels, &other.labels);
-        merge_field_specs(&mut self.common_annotations, &other.common_annotations);
-        merge_field_specs(&mut self.var_reference, &other.var_reference);
-        merge_field_specs(&mut self.images, &other.images);
-        merge_field_specs(&mut self.replicas, &other.replicas);
+    /// Adds `other`'s specs to this one's (kustomize's `TransformerConfig.Merge`): a spec this
+    /// one already has (same path, selected by the incoming GVK) is skipped, one that differs
+    /// only in `create` is an error, and every list is sorted by GVK afterwards. Because of the
+    /// sort, a spec for all kinds can lose to a kind-specific spec of the same path merged
+    /// earlier, as in kustomize.
+    pub fn merge(&mut self, other: &TransformerConfig) -> Result<()> {
+        let lists: [(&str, &mut Vec<FieldSpec>, &Vec<FieldSpec>); 10] = [
+            ("NamePrefix", &mut self.name_prefix, &other.name_prefix),
+            ("NameSuffix", &mut self.name_suffix, &other.name_suffix),
+            ("NameSpace", &mut self.namespace, &other.namespace),
+            (
+                "CommonLabels",
+                &mut self.common_labels,
+                &other.common_labels,
+            ),
+            (
+                "TemplateLabels",
+                &mut self.template_labels,
+                &other.template_labels,
+            ),
+            ("Labels", &mut self.labels, &other.labels),
+            (
+                "CommonAnnotations",
+                &mut self.common_annotations,
+                &other.common_annotations,
+            ),
+            (
+                "VarReference",
+                &mut self.var_reference,
+                &other.var_reference,
+            ),
+            ("Images", &mut self.images, &other.images),
+            ("Replicas", &mut self.replicas, &other.replicas),
+        ];
+        for (name, mine, theirs) in lists {
+            try_merge_field_specs(mine, theirs)
+                .map_err(|e| e.context(format!("failed to merge {name} fieldSpec")))?;
+            sort_field_specs(mine);
+        }
         for back in &other.name_reference {
             match self
                 .name_reference
@@ -81,5 +111,6 @@ impl TransformerConfig {
                 None => self.name_reference.push(back.clone()),
             }
         }
+        Ok(())
     }
 }

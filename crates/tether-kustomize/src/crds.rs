@@ -15,9 +15,9 @@ pub fn config_from_crds(loader: &Loader, paths: &[String]) -> Result<Transformer
     for path in paths {
         let bytes = loader.load(path)?;
         let text = String::from_utf8_lossy(&bytes);
-        let doc = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
+        let doc = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
             path: path.clone(),
-            source,
+            error,
         })?;
         let Value::Object(defs) = doc else {
             return Err(Error::msg(format!(
@@ -89,7 +89,7 @@ fn walk(
             };
             let mut extra = TransformerConfig::default();
             extra.name_reference.push(back);
-            config.merge(&extra);
+            config.merge(&extra)?;
         }
         if let Some(Value::String(reference)) = schema.get("$ref")
             && let Some(target) = defs.get(reference)

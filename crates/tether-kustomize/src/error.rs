@@ -8,10 +8,10 @@ pub enum Error {
     #[error("{path}: {message}")]
     Io { path: String, message: String },
     /// A YAML document is malformed.
-    #[error("MalformedYAMLError: {source} in File: {path}")]
+    #[error("MalformedYAMLError: {error} in File: {path}")]
     Yaml {
         path: String,
-        source: tether_yaml::Error,
+        error: tether_yaml::Error,
     },
     /// A kustomization file is invalid (unknown field, wrong type, conflicting fields).
     #[error("invalid Kustomization: {message}")]
@@ -23,8 +23,10 @@ pub enum Error {
     #[error("{0}")]
     Message(String),
     /// A failure with the step or object it happened in.
-    #[error("{context}: {source}")]
-    Context { context: String, source: Box<Error> },
+    // `inner`, not `source`: the message already holds the whole chain, so error reporters
+    // that append sources (anyhow's `{:#}`) must not print it twice.
+    #[error("{context}: {inner}")]
+    Context { context: String, inner: Box<Error> },
 }
 
 impl Error {
@@ -33,10 +35,19 @@ impl Error {
     }
 
     /// Wraps the error with the step or object it happened in.
+    /// Whether the error (or one it wraps) is a malformed YAML document.
+    pub fn is_malformed_yaml(&self) -> bool {
+        match self {
+            Error::Yaml { .. } => true,
+            Error::Context { inner, .. } => inner.is_malformed_yaml(),
+            _ => false,
+        }
+    }
+
     pub fn context(self, context: impl Into<String>) -> Self {
         Error::Context {
             context: context.into(),
-            source: Box::new(self),
+            inner: Box::new(self),
         }
     }
 }

@@ -45,7 +45,11 @@ impl FieldSpec {
 
     /// Whether the spec applies to objects of `gvk`.
     pub fn applies_to(&self, gvk: &Gvk) -> bool {
-        gvk.is_selected_by(&self.gvk())
+        // Field by field rather than through `self.gvk()`: this runs for every spec of every
+        // resource, and should not allocate.
+        (self.group.is_empty() || self.group == gvk.group)
+            && (self.version.is_empty() || self.version == gvk.version)
+            && (self.kind.is_empty() || self.kind == gvk.kind)
     }
 
     /// Same GVK and path (kustomize merges field spec lists by this).
@@ -96,7 +100,7 @@ pub fn from_lenient(specs: Option<Vec<LenientFieldSpec>>) -> Option<Vec<FieldSpe
 /// Asymmetric on purpose: an incoming `metadata/name` for all kinds matches an existing
 /// `Deployment` one, but not the other way round.
 pub fn effectively_equals(existing: &FieldSpec, incoming: &FieldSpec) -> bool {
-    existing.path == incoming.path && existing.gvk().is_selected_by(&incoming.gvk())
+    existing.path == incoming.path && incoming.applies_to(&existing.gvk())
 }
 
 /// Merges `extra` into `base`, skipping specs `base` already has (kustomize's `MergeAll`,

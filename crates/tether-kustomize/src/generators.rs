@@ -24,12 +24,16 @@ pub fn generate(
     loader: &Loader,
 ) -> Result<Resource> {
     let options = GeneratorOptions::merged(args.options.as_ref(), global);
-    let behavior = Behavior::parse(&args.behavior)
-        .ok_or_else(|| Error::msg(format!("unknown generator behavior '{}'", args.behavior)))?;
+    if args.name.is_empty() {
+        // kustomize says "configmap" for Secrets too.
+        return Err(Error::msg("a configmap must have a name"));
+    }
+    // kustomize treats any behavior it does not know as `create`.
+    let behavior = Behavior::parse(&args.behavior).unwrap_or(Behavior::Create);
     let pairs = load_pairs(args, loader)?;
     let mut seen = std::collections::HashSet::new();
     for (key, _) in &pairs {
-        check_key(key, kind)?;
+        check_key(key)?;
         if !seen.insert(key.as_str()) {
             let what = match kind {
                 GeneratedKind::ConfigMap => "configmap",
@@ -94,9 +98,8 @@ pub fn generate(
                 .into_iter()
                 .map(|(k, v)| (k, Value::String(encode_base64(&v))))
                 .collect();
-            if !data.is_empty() {
-                obj.insert("data".into(), Value::Object(data));
-            }
+            // An empty Secret still prints `data: {}` (kyaml creates the field up front).
+            obj.insert("data".into(), Value::Object(data));
         }
     }
     if options.immutable {
@@ -206,24 +209,15 @@ fn is_env_var_name(key: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
-fn check_key(key: &str, kind: GeneratedKind) -> Result<()> {
-    let valid = !key.is_empty()
-        && key.len() <= 253
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && key != "."
-        && key != ".."
-        && !key.starts_with("..");
-    if valid {
+/// kustomize does not validate data keys, but its output step reads a generated map back as
+/// YAML: a key that reads as a boolean, null or number is not a string there, and the build
+/// fails printing it.
+fn check_key(key: &str) -> Result<()> {
+    if tether_yaml::plain_scalar_is_string(key) {
         Ok(())
     } else {
-        let what = match kind {
-            GeneratedKind::ConfigMap => "ConfigMap",
-            GeneratedKind::Secret => "Secret",
-        };
         Err(Error::msg(format!(
-            "{key:?} is not a valid key name for a {what}: a valid config key must consist of alphanumeric characters, '-', '_' or '.'"
+            "data key {key:?} reads back as a non-string YAML key (json: unsupported type: map[interface {{}}]interface {{}})"
         )))
     }
 }

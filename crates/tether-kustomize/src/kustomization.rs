@@ -201,7 +201,8 @@ impl GeneratorOptions {
         if let Some(local) = local {
             out.labels.extend(local.labels.clone());
             out.annotations.extend(local.annotations.clone());
-            if local.disable_name_suffix_hash.is_some() {
+            // A global `disableNameSuffixHash: true` cannot be turned off per generator.
+            if out.disable_name_suffix_hash != Some(true) {
                 out.disable_name_suffix_hash = local.disable_name_suffix_hash;
             }
             out.immutable |= local.immutable;
@@ -214,9 +215,9 @@ impl Kustomization {
     /// Parses a kustomization file's text; `path` names it in errors.
     pub fn parse(text: &str, path: &str) -> Result<Kustomization> {
         let value =
-            tether_yaml::parse_document_last_key_wins(text).map_err(|source| Error::Yaml {
+            tether_yaml::parse_document_last_key_wins(text).map_err(|error| Error::Yaml {
                 path: path.to_owned(),
-                source,
+                error,
             })?;
         if value.is_null() {
             return Err(Error::msg("kustomization.yaml is empty"));
@@ -280,6 +281,15 @@ impl Kustomization {
                 g.envs.push(std::mem::take(&mut g.env));
             }
         }
+        let bare = Kustomization {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            deprecated_present: self.deprecated_present.clone(),
+            ..Kustomization::default()
+        };
+        if *self == bare {
+            return Err(Error::msg("kustomization.yaml is empty"));
+        }
         let mut errs = Vec::new();
         if self.kind != KUSTOMIZATION_KIND && self.kind != COMPONENT_KIND {
             errs.push(format!(
@@ -289,6 +299,11 @@ impl Kustomization {
         if self.kind == COMPONENT_KIND && self.api_version != COMPONENT_VERSION {
             errs.push(format!(
                 "apiVersion for {COMPONENT_KIND} should be {COMPONENT_VERSION}"
+            ));
+        }
+        if self.kind == KUSTOMIZATION_KIND && self.api_version != KUSTOMIZATION_VERSION {
+            errs.push(format!(
+                "apiVersion for {KUSTOMIZATION_KIND} should be {KUSTOMIZATION_VERSION}"
             ));
         }
         if let Some(sort) = &self.sort_options {

@@ -77,6 +77,12 @@ impl Loader {
     /// Reads a file; under [`LoadRestrictor::RootOnly`] it must resolve in or below the root.
     pub fn load(&self, path: &str) -> Result<Vec<u8>> {
         let abs = self.absolute(path);
+        if self.fs.is_dir(&abs) {
+            return Err(Error::msg(format!(
+                "'{}' must resolve to a file",
+                abs.display()
+            )));
+        }
         if self.restrictor == LoadRestrictor::RootOnly {
             let real = self.fs.canonicalize(&abs).map_err(|e| Error::Io {
                 path: abs.display().to_string(),

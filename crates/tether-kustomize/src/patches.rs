@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::loader::Loader;
-use crate::patch::{PatchSchema, SmpOutcome, apply_json6902, apply_strategic_merge};
+use crate::patch::{
+    PatchSchema, SmpOptions, SmpOutcome, apply_json6902, apply_strategic_merge_resource,
+};
 use crate::resmap::ResMap;
 use crate::resource::Resource;
 use crate::selector::Selector;
@@ -78,7 +80,16 @@ fn parse_body(text: &str) -> Result<Body> {
         [Value::Array(_)] => Ok(Body::Json6902(
             values.into_iter().next().unwrap_or(Value::Null),
         )),
-        v if !v.is_empty() && v.iter().all(Value::is_object) => Ok(Body::Strategic(values)),
+        // A strategic merge patch is read as resources: each needs a kind.
+        v if !v.is_empty()
+            && v.iter().all(|p| {
+                p.get("kind")
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| !k.is_empty())
+            }) =>
+        {
+            Ok(Body::Strategic(values))
+        }
         _ => Err(Error::msg(format!(
             "unable to parse SM or JSON patch from [{text}]"
         ))),
@@ -140,52 +151,29 @@ fn unique_target(resources: &ResMap, patch: &Value) -> Result<usize> {
     }
 }
 
-/// Applies one strategic merge patch to resource `index`, keeping its name, kind and
-/// namespace unless the options allow a change, and removing it on `$patch: delete`.
+/// Applies one strategic merge patch to resource `index` (the engine keeps its name, kind and
+/// namespace unless the options allow a change), removing it on `$patch: delete`.
 fn apply_smp_at(
     resources: &mut ResMap,
     index: usize,
     patch: &Value,
     options: &PatchTransformer,
-    selected: bool,
+    targeted: bool,
 ) -> Result<()> {
     let r = &mut resources.resources[index];
-    let mut patch = patch.clone();
-    if selected {
-        // A selected target's apiVersion replaces the patch's (kustomize copies the GVK).
-        if let Some(m) = patch.as_object_mut() {
-            m.insert(
-                "apiVersion".into(),
-                Value::String(r.api_version().to_owned()),
-            );
-        }
-    }
-    let (name, namespace, kind) = (
-        r.name().to_owned(),
-        r.namespace().to_owned(),
-        r.kind().to_owned(),
-    );
     if options.allow_name_change || options.allow_kind_change {
         r.store_previous_id();
     }
-    let outcome = apply_strategic_merge(&mut r.object, &patch, &options.schema)
-        .map_err(|e| Error::msg(e.to_string()))?;
+    let smp_options = SmpOptions {
+        allow_name_change: options.allow_name_change,
+        allow_kind_change: options.allow_kind_change,
+        targeted,
+    };
+    let outcome =
+        apply_strategic_merge_resource(&mut r.object, patch, &options.schema, smp_options)
+            .map_err(|e| Error::msg(e.to_string()))?;
     if outcome == SmpOutcome::Deleted || r.object.as_object().is_none_or(|m| m.is_empty()) {
         resources.remove(index);
-        return Ok(());
-    }
-    if !options.allow_kind_change {
-        r.set_kind(&kind);
-    }
-    if !options.allow_name_change {
-        r.set_name(&name);
-    }
-    if namespace.is_empty() {
-        if let Some(Value::Object(meta)) = r.object.get_mut("metadata") {
-            meta.shift_remove("namespace");
-        }
-    } else {
-        r.set_namespace(&namespace);
     }
     Ok(())
 }
@@ -211,9 +199,9 @@ pub fn strategic_merge_entries(
                 }
             }
         };
-        let docs = tether_yaml::parse_documents(&text).map_err(|source| Error::Yaml {
+        let docs = tether_yaml::parse_documents(&text).map_err(|error| Error::Yaml {
             path: entry.clone(),
-            source,
+            error,
         })?;
         let patches: Vec<Value> = docs.into_iter().map(|d| d.value).collect();
         if patches.is_empty() {
@@ -250,9 +238,9 @@ pub fn json6902_entry(
     if text.trim().is_empty() {
         return Err(Error::msg("empty file"));
     }
-    let ops = tether_yaml::parse_document(&text).map_err(|source| Error::Yaml {
+    let ops = tether_yaml::parse_document(&text).map_err(|error| Error::Yaml {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     if !ops.is_array() {
         return Err(Error::msg(format!(

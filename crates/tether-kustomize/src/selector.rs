@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::resmap::ResMap;
-use crate::resource::{Gvk, Resource};
+use crate::resource::Resource;
 
 /// A selector as written in a kustomization (`target:`, `select:`, `reject:`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,7 +32,9 @@ pub struct Selector {
 /// A [`Selector`] with its expressions compiled.
 #[derive(Debug, Clone)]
 pub struct CompiledSelector {
-    gvk: Gvk,
+    group: Option<Regex>,
+    version: Option<Regex>,
+    kind: Option<Regex>,
     name: Option<Regex>,
     namespace: Option<Regex>,
     labels: Vec<Requirement>,
@@ -55,7 +57,9 @@ fn anchored(what: &str, pattern: &str) -> Result<Option<Regex>> {
 impl Selector {
     pub fn compile(&self) -> Result<CompiledSelector> {
         Ok(CompiledSelector {
-            gvk: Gvk::new(self.group.clone(), self.version.clone(), self.kind.clone()),
+            group: anchored("group", &self.group)?,
+            version: anchored("version", &self.version)?,
+            kind: anchored("kind", &self.kind)?,
             name: anchored("name", &self.name)?,
             namespace: anchored("namespace", &self.namespace)?,
             labels: parse_selector(&self.label_selector)?,
@@ -81,7 +85,12 @@ impl CompiledSelector {
         {
             return false;
         }
-        if !cur.gvk.is_selected_by(&self.gvk) {
+        // Group, version and kind are regular expressions too (`kind: Deployment|StatefulSet`).
+        let gvk_matches = |re: &Option<Regex>, s: &str| re.as_ref().is_none_or(|re| re.is_match(s));
+        if !gvk_matches(&self.group, &cur.gvk.group)
+            || !gvk_matches(&self.version, &cur.gvk.version)
+            || !gvk_matches(&self.kind, &cur.gvk.kind)
+        {
             return false;
         }
         matches_all(&self.labels, &r.labels()) && matches_all(&self.annotations, &r.annotations())

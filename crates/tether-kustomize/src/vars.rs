@@ -185,16 +185,45 @@ fn original_id(r: &Resource) -> ResId {
 /// than one match is an error. A var matching nothing is still added; [`resolve_vars`] then
 /// fails with kustomize's "cannot be mapped" error.
 pub fn merge_vars(resources: &mut ResMap, set: &mut VarSet, incoming: &[Var]) -> Result<()> {
+    if incoming.is_empty() {
+        return Ok(());
+    }
+    // kustomize's GetMatchingResourcesByAnyId: the original, any previous or the current id
+    // (previous ids under the current apiVersion, as kustomize rebuilds them).
+    let ids: Vec<Vec<ResId>> = resources
+        .iter()
+        .map(|r| {
+            let cur = r.cur_id();
+            let mut ids = vec![original_id(r)];
+            ids.extend(r.previous_ids.iter().map(|p| {
+                ResId::new(
+                    Gvk::new(
+                        cur.gvk.group.clone(),
+                        cur.gvk.version.clone(),
+                        p.gvk.kind.clone(),
+                    ),
+                    &p.name,
+                    &p.namespace,
+                )
+            }));
+            ids.push(cur);
+            ids
+        })
+        .collect();
     for v in incoming {
         let target = ResId::new(v.objref.gvk(), &v.objref.name, &v.objref.namespace);
         let any_namespace = target.namespace.is_empty() && !target.gvk.is_cluster_scoped();
-        let matched: Vec<usize> = (0..resources.len())
-            .filter(|&i| {
-                let org = original_id(&resources.resources[i]);
-                org.name == target.name
-                    && org.gvk == target.gvk
-                    && (any_namespace || org.ns_equals(&target))
+        let matched: Vec<usize> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, ids)| {
+                ids.iter().any(|id| {
+                    id.name == target.name
+                        && id.gvk == target.gvk
+                        && (any_namespace || id.ns_equals(&target))
+                })
             })
+            .map(|(i, _)| i)
             .collect();
         if matched.len() > 1 {
             // kustomize prints the var before its field path is defaulted.

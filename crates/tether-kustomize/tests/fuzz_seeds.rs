@@ -3,12 +3,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../fuzz/checks/build.rs"]
+#[path = "../fuzz/checks/whole_build.rs"]
 mod build_check;
+#[path = "../fuzz/checks/patch.rs"]
+mod patch_check;
 
 #[test]
 fn build_seeds_never_panic() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/build");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/whole_build");
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let data = std::fs::read(entry.unwrap().path()).unwrap();
@@ -21,7 +23,7 @@ fn build_seeds_never_panic() {
 /// Bytes that are not kustomizations at all, and truncations of the seeds.
 #[test]
 fn garbage_and_truncated_inputs_never_panic() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/build");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/whole_build");
     for entry in std::fs::read_dir(&dir).unwrap() {
         let data = std::fs::read(entry.unwrap().path()).unwrap();
         for cut in (0..data.len()).step_by(7) {
@@ -38,4 +40,18 @@ fn garbage_and_truncated_inputs_never_panic() {
     ] {
         build_check::check(garbage);
     }
+}
+
+#[test]
+fn patch_seeds_and_their_truncations_never_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/patch");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        for cut in (0..=data.len()).step_by(5) {
+            patch_check::check(&data[..cut]);
+        }
+        count += 1;
+    }
+    assert!(count >= 2, "seeds missing in {}", dir.display());
 }

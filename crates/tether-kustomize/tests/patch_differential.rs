@@ -1899,6 +1899,167 @@ spec:
         ),
         "expected MappingNode but got ScalarNode",
     ),
+    smp(
+        "CSINode drivers merge by name",
+        r#"
+apiVersion: storage.k8s.io/v1
+kind: CSINode
+metadata: {name: n}
+spec:
+  drivers: [{name: a, nodeID: "1"}]
+"#,
+        r#"
+apiVersion: storage.k8s.io/v1
+kind: CSINode
+metadata: {name: n}
+spec:
+  drivers: [{name: b, nodeID: "2"}]
+"#,
+    ),
+    smp(
+        "ServiceAccount secrets merge by name",
+        r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: sa}
+secrets: [{name: s1}]
+imagePullSecrets: [{name: p1}]
+"#,
+        r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: sa}
+secrets: [{name: s2}]
+imagePullSecrets: [{name: p2}]
+"#,
+    ),
+    smp(
+        "webhooks merge by name, matchConditions are newer and replaced",
+        r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: v}
+webhooks:
+- name: a.example.com
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  clientConfig: {url: "https://a"}
+  matchConditions: [{name: m1, expression: "true"}]
+"#,
+        r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: v}
+webhooks:
+- name: b.example.com
+  clientConfig: {url: "https://b"}
+- name: a.example.com
+  matchConditions: [{name: m2, expression: "false"}]
+"#,
+    ),
+    smp(
+        "CRD validations are newer and replaced",
+        r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-validations: [{rule: "a"}]
+"#,
+        r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  versions:
+  - name: v1
+    schema:
+      openAPIV3Schema:
+        x-kubernetes-validations: [{rule: "b"}]
+"#,
+    ),
+    smp(
+        "Node podCIDRs merge as a set, addresses by type",
+        r#"
+apiVersion: v1
+kind: Node
+metadata: {name: n}
+spec:
+  podCIDRs: [10.0.0.0/24]
+status:
+  addresses: [{type: InternalIP, address: 10.1.1.1}]
+"#,
+        r#"
+apiVersion: v1
+kind: Node
+metadata: {name: n}
+spec:
+  podCIDRs: [10.0.1.0/24]
+status:
+  addresses: [{type: Hostname, address: n}]
+"#,
+    ),
+    smp(
+        "Job containers merge, status conditions by type",
+        r#"
+apiVersion: batch/v1
+kind: Job
+metadata: {name: j}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: a, image: a}]
+status:
+  conditions: [{type: Complete, status: "True"}]
+"#,
+        r#"
+apiVersion: batch/v1
+kind: Job
+metadata: {name: j}
+spec:
+  template:
+    spec:
+      containers: [{name: b, image: b}]
+status:
+  conditions: [{type: Failed, status: "False"}]
+"#,
+    ),
+    smp(
+        "list directives where the resource has no list are kept as elements",
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers: [{name: a, image: a}]
+"#,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      volumes:
+      - {$patch: replace}
+      - {name: v, emptyDir: {}}
+      initContainers:
+      - {$patch: delete}
+"#,
+    ),
     // --- Errors.
     fails(
         smp(

@@ -114,9 +114,10 @@ pub fn parse_documents(text: &str) -> Result<Vec<Document>, Error> {
     read::parse_documents(text, false)
 }
 
-/// Like [`parse_document`], but a repeated mapping key replaces the earlier value instead of
-/// failing, as go-yaml v2's non-strict decoding does. kustomize reads kustomization files
-/// this way (through sigs.k8s.io/yaml), so a kustomization may repeat a field.
+/// Like [`parse_document`], but as go-yaml v2's non-strict decoding reads: a repeated mapping
+/// key replaces the earlier value instead of failing, and plain scalars resolve by YAML 1.1's
+/// rules (`y`, `yes`, `on` are `true`). kustomize reads kustomization files this way (through
+/// sigs.k8s.io/yaml), so a kustomization may repeat a field, and `key: y` is a boolean there.
 pub fn parse_document_last_key_wins(text: &str) -> Result<Value, Error> {
     let mut docs = read::parse_documents(text, true)?;
     match docs.len() {
@@ -149,6 +150,13 @@ pub fn parse_document(text: &str) -> Result<Value, Error> {
 #[doc(hidden)]
 pub fn key_less(a: &str, b: &str) -> bool {
     sort::key_less(a, b)
+}
+
+/// Whether `text`, written as a plain scalar, reads back as a string under yaml.v3's rules (not a
+/// boolean, null, number or timestamp). kustomize's generators write data keys plain, so a key
+/// such as `true` or `1` does not survive its output step.
+pub fn plain_scalar_is_string(text: &str) -> bool {
+    resolve::resolve(text, resolve::Dialect::V3, true) == resolve::Resolved::Str
 }
 
 /// One resource as `kustomize build` prints it: block style, keys in yaml.v2's natural order,

@@ -61,7 +61,8 @@ struct Reader<'a> {
     key_lines: Vec<usize>,
     nodes: usize,
     alias_nodes: usize,
-    /// yaml.v2's non-strict decoding: a repeated key replaces the earlier value.
+    /// yaml.v2's non-strict decoding, as sigs.k8s.io/yaml reads kustomization files: a repeated
+    /// key replaces the earlier value, and plain scalars resolve by YAML 1.1's rules.
     last_key_wins: bool,
 }
 
@@ -83,13 +84,19 @@ impl<'a> Reader<'a> {
         err(line, column, message)
     }
 
+    /// The next event that carries content: comments (which the parser reports wherever they
+    /// appear, e.g. between two entries of a mapping) are skipped, as kustomize's output drops
+    /// them.
     fn next(&mut self) -> Result<Option<(Event<'a>, Span)>, Error> {
-        match self.parser.next() {
-            None => Ok(None),
-            Some(Ok(ev)) => Ok(Some(ev)),
-            Some(Err(e)) => {
-                let m = e.marker();
-                Err(err(self.line_offset + m.line(), m.col() + 1, e.info()))
+        loop {
+            match self.parser.next() {
+                None => return Ok(None),
+                Some(Ok((Event::Comment(..), _))) => continue,
+                Some(Ok(ev)) => return Ok(Some(ev)),
+                Some(Err(e)) => {
+                    let m = e.marker();
+                    return Err(err(self.line_offset + m.line(), m.col() + 1, e.info()));
+                }
             }
         }
     }
@@ -238,6 +245,18 @@ impl<'a> Reader<'a> {
                 }
             }
             let name = self.key_string(key, root, &key_span)?;
+            // go-yaml cannot write a key longer than 1024 characters back as a simple key, and
+            // kustomize writes every resource back before printing it: such a key (readable
+            // only in the explicit `? key` form) fails the build there.
+            if name.chars().nth(1024).is_some() {
+                return Err(self.error_at(
+                    &key_span,
+                    format!(
+                        "a mapping key longer than 1024 characters ({}…) cannot be written back",
+                        name.chars().take(20).collect::<String>()
+                    ),
+                ));
+            }
             let line = self.at(&key_span).0;
             if map.contains_key(&name) && !self.last_key_wins {
                 let index = map.keys().position(|k| *k == name).unwrap_or(0);
@@ -391,7 +410,13 @@ impl<'a> Reader<'a> {
         span: &Span,
     ) -> Result<Scalar<'a>, Error> {
         let timestamps = tag.is_empty() || tag == "!!timestamp";
-        let r = resolve(&text, Dialect::V3, timestamps);
+        // kustomization files are read by yaml.v2 (YAML 1.1: `y`, `yes`, `on` are booleans).
+        let dialect = if self.last_key_wins {
+            Dialect::V2
+        } else {
+            Dialect::V3
+        };
+        let r = resolve(&text, dialect, timestamps);
         let r = match (tag, r) {
             ("", r) => r,
             ("!!float", Resolved::Int(i)) => Resolved::Float(i as f64),

@@ -15,9 +15,10 @@
 //!    `roleRef/name` the kind and group written in `roleRef`;
 //! 4. same current namespace as the referrer, unless either is cluster-scoped or the candidate
 //!    is a ServiceAccount;
-//! 5. if several remain, those with the referrer's prefixes and suffixes; if still several and
-//!    their names (and for maps, namespaces) differ, the build fails with kustomize's
-//!    "found multiple possible referrals".
+//! 5. if several remain, those whose prefixes and suffixes end like the referrer's, first
+//!    counting a side without any as a match, then exactly; if still several and their names
+//!    (and for maps, namespaces) differ, the build fails with kustomize's "found multiple
+//!    possible referrals".
 //!
 //! Candidates are found through an index of previous names, so the work grows with the number
 //! of reference fields, not with referrers × resources.
@@ -76,13 +77,18 @@ pub fn fix_back_references(resources: &mut ResMap, refs: &[NameBackReferences]) 
         })
         .collect();
 
+    // Resources share few kinds: work out once per original GVK which specs apply.
+    let mut applicable: HashMap<&Gvk, Vec<&Filter>> = HashMap::new();
     for (i, resource) in resources.iter_mut().enumerate() {
         let referrer = &infos[i];
+        let specs = applicable.entry(&referrer.org_gvk).or_insert_with(|| {
+            filters
+                .iter()
+                .filter(|f| referrer.org_gvk.is_selected_by(&f.referrer_gvk))
+                .collect()
+        });
         let mut reachable: Option<Reachable> = None;
-        for filter in &filters {
-            if !referrer.org_gvk.is_selected_by(&filter.referrer_gvk) {
-                continue;
-            }
+        for filter in specs.iter() {
             let reach = match &mut reachable {
                 Some(r) => &*r,
                 None => &*reachable.insert(Reachable::for_referrer(resource, referrer)?),
@@ -110,41 +116,8 @@ pub(crate) fn gvk_order(a: &Gvk, b: &Gvk) -> Ordering {
         .then_with(|| a.to_string().cmp(&b.to_string()))
 }
 
-fn kind_rank(kind: &str) -> i32 {
-    const FIRST: &[&str] = &[
-        "Namespace",
-        "ResourceQuota",
-        "StorageClass",
-        "CustomResourceDefinition",
-        "ServiceAccount",
-        "PodSecurityPolicy",
-        "Role",
-        "ClusterRole",
-        "RoleBinding",
-        "ClusterRoleBinding",
-        "ConfigMap",
-        "Secret",
-        "Endpoints",
-        "Service",
-        "LimitRange",
-        "PriorityClass",
-        "PersistentVolume",
-        "PersistentVolumeClaim",
-        "Deployment",
-        "StatefulSet",
-        "CronJob",
-        "PodDisruptionBudget",
-    ];
-    const LAST: &[&str] = &[
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-    ];
-    if let Some(i) = FIRST.iter().position(|k| *k == kind) {
-        return i as i32 - FIRST.len() as i32;
-    }
-    LAST.iter()
-        .position(|k| *k == kind)
-        .map_or(0, |i| i as i32 + 1)
+fn kind_rank(kind: &str) -> i64 {
+    crate::kind_order::rank(kind)
 }
 
 /// What name references need to know about a resource, read once before any rewrite.
@@ -191,9 +164,13 @@ impl Info {
         self.prev.iter().any(|(g, _)| g.is_selected_by(gvk))
     }
 
-    /// kustomize's `PrefixesSuffixesEquals`: one list ends with the other, both ways.
-    fn same_prefixes_suffixes(&self, other: &Info) -> bool {
-        same_ending(&self.prefixes, &other.prefixes) && same_ending(&self.suffixes, &other.suffixes)
+    /// kustomize's `PrefixesSuffixesEquals`: for prefixes and for suffixes, one list ends with
+    /// the other; with `allow_empty`, a side without any counts as matching.
+    fn same_prefixes_suffixes(&self, other: &Info, allow_empty: bool) -> bool {
+        let same = |a: &[String], b: &[String]| {
+            (allow_empty && (a.is_empty() || b.is_empty())) || same_ending(a, b)
+        };
+        same(&self.prefixes, &other.prefixes) && same(&self.suffixes, &other.suffixes)
     }
 }
 
@@ -447,7 +424,13 @@ impl Ctx<'_> {
         if c.len() == 1 {
             return Ok(Some(c[0]));
         }
-        c.retain(|&i| infos[i].same_prefixes_suffixes(referrer));
+        // First leniently (a referrer or candidate that got no prefix, or no suffix, matches
+        // any), then exactly; a tie that survives both is ambiguous.
+        c.retain(|&i| infos[i].same_prefixes_suffixes(referrer, true));
+        if c.len() == 1 {
+            return Ok(Some(c[0]));
+        }
+        c.retain(|&i| infos[i].same_prefixes_suffixes(referrer, false));
         match c.len() {
             0 => return Ok(None),
             1 => return Ok(Some(c[0])),

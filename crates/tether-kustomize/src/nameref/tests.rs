@@ -443,3 +443,48 @@ fn backrefs_sort_like_kustomize() {
         ]
     );
 }
+
+#[test]
+fn a_missing_suffix_matches_any_before_exact_comparison() {
+    // kustomize's TestPrefixSuffix: the referrer went through a suffix its ConfigMaps never
+    // saw; the lenient pass still tells the two overlays apart by prefix.
+    let mut m = resmap(
+        r#"
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a-cm
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: b-cm
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: a-pod-api
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cm
+"#,
+    );
+    for (name, p) in [("a-cm", "a-"), ("b-cm", "b-")] {
+        let r = find_mut(&mut m, "ConfigMap", name);
+        r.previous_ids
+            .push(ResId::new(Gvk::new("", "v1", "ConfigMap"), "cm", ""));
+        r.prefixes.push(p.to_owned());
+    }
+    let pod = find_mut(&mut m, "Pod", "a-pod-api");
+    pod.prefixes.push("a-".to_owned());
+    pod.suffixes.push("-api".to_owned());
+    fix_back_references(&mut m, &builtin_name_references()).unwrap();
+    let pod = &find(&m, "Pod", "a-pod-api").object;
+    assert_eq!(
+        at(pod, "/spec/containers/0/envFrom/0/configMapRef/name"),
+        "a-cm"
+    );
+}

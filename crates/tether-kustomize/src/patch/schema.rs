@@ -88,8 +88,11 @@ impl<'a> Sch<'a> {
                 }
                 let map = atom.map.as_ref()?;
                 if let Some(field) = map.field(key) {
-                    let owner = schema.type_name(ty).unwrap_or("");
-                    if NEWER_THAN_KYAML.contains(&(owner, key)) {
+                    // The field name first: it rules out almost every lookup cheaply.
+                    let newer = NEWER_THAN_KYAML
+                        .iter()
+                        .any(|(owner, name)| *name == key && schema.type_name(ty) == Some(*owner));
+                    if newer {
                         return None;
                     }
                     return Some(Sch::Builtin {
@@ -105,6 +108,9 @@ impl<'a> Sch<'a> {
                     .and_then(Value::as_object)
                     .and_then(|p| p.get(key))
                     .or_else(|| node.get("additionalProperties").filter(|a| a.is_object()))?;
+                if let Some(ty) = doc.builtin_ref(property) {
+                    return Some(Sch::Builtin { ty, field: None });
+                }
                 doc.resolve(property).map(|node| Sch::Custom { doc, node })
             }
         }
@@ -133,6 +139,9 @@ impl<'a> Sch<'a> {
                     return None;
                 }
                 let items = node.get("items").filter(|i| i.is_object())?;
+                if let Some(ty) = doc.builtin_ref(items) {
+                    return Some(Sch::Builtin { ty, field: None });
+                }
                 doc.resolve(items).map(|node| Sch::Custom { doc, node })
             }
         }
@@ -192,6 +201,9 @@ pub struct OpenApiSchema {
     definitions: Map<String, Value>,
     /// (apiVersion, kind) → definition name.
     types: HashMap<(String, String), String>,
+    /// The built-in definitions stay in force beneath this document (see
+    /// [`OpenApiSchema::over_builtin`]).
+    over_builtin: bool,
 }
 
 /// Why a document cannot serve as a kustomize `openapi:` schema.
@@ -233,13 +245,49 @@ impl OpenApiSchema {
                     .or_insert_with(|| name.clone());
             }
         }
-        Ok(OpenApiSchema { definitions, types })
+        Ok(OpenApiSchema {
+            definitions,
+            types,
+            over_builtin: false,
+        })
+    }
+
+    /// The document added to the built-in definitions instead of replacing them. kyaml adds a
+    /// custom document's definitions to its global schema; when a kustomization below the top
+    /// (a base or component) brings the document, the built-in definitions were loaded already,
+    /// so the document's `$ref`s to built-in types (`io.k8s.api.core.v1.PodTemplateSpec`) and
+    /// the built-in kinds keep working. At the top, the document comes first and stands alone.
+    pub fn over_builtin(mut self) -> OpenApiSchema {
+        self.over_builtin = true;
+        self
     }
 
     fn for_type(&self, api_version: &str, kind: &str) -> Option<Sch<'_>> {
-        let name = self.types.get(&(api_version.to_owned(), kind.to_owned()))?;
+        let Some(name) = self.types.get(&(api_version.to_owned(), kind.to_owned())) else {
+            return if self.over_builtin {
+                builtin_type(api_version, kind).map(|ty| Sch::Builtin { ty, field: None })
+            } else {
+                None
+            };
+        };
         let node = self.definitions.get(name)?.as_object()?;
         Some(Sch::Custom { doc: self, node })
+    }
+
+    /// A `$ref` this document does not define, resolved among the built-in types when the
+    /// document sits over them.
+    fn builtin_ref(&self, schema: &Value) -> Option<TypeId> {
+        if !self.over_builtin {
+            return None;
+        }
+        let name = schema
+            .get("$ref")?
+            .as_str()?
+            .strip_prefix("#/definitions/")?;
+        if self.definitions.contains_key(name) {
+            return None;
+        }
+        builtin_schema().type_id(name)
     }
 
     /// Follows `$ref`s (`#/definitions/NAME`) to the schema object they name; `None` when one

@@ -323,31 +323,72 @@ use lenient::lenient;
 
 impl Transformer for ReplacementTransformer {
     fn transform(&self, resources: &mut ResMap) -> Result<()> {
+        let mut ids: Vec<Ids> = resources.iter().map(Ids::of).collect();
         for r in &self.replacements {
-            apply(r, resources)?;
+            apply(r, resources, &mut ids)?;
         }
         Ok(())
     }
 }
 
-/// Every id of a resource as kustomize's `MakeResIds` gives them: current first, then the
-/// previous ones (under the current apiVersion).
-fn ids(r: &Resource) -> Vec<ResId> {
-    let cur = r.cur_id();
-    let mut ids = Vec::with_capacity(1 + r.previous_ids.len());
-    for p in &r.previous_ids {
-        ids.push(ResId::new(
-            Gvk::new(
-                cur.gvk.group.clone(),
-                cur.gvk.version.clone(),
-                p.gvk.kind.clone(),
-            ),
-            &p.name,
-            &p.namespace,
-        ));
+/// The ids of a resource as kustomize's `MakeResIds` gives them: current, then previous ones
+/// (under the current apiVersion), each with its effective namespace. Built once per transform
+/// and rebuilt for a resource a replacement wrote to, since reading them from the object for
+/// every resource and target dominated the run time.
+struct Ids {
+    group: String,
+    version: String,
+    /// (kind, name, effective namespace)
+    ids: Vec<(String, String, String)>,
+}
+
+impl Ids {
+    fn of(r: &Resource) -> Ids {
+        let cur = r.cur_id();
+        let (group, version) = (cur.gvk.group.clone(), cur.gvk.version.clone());
+        let entry = |id: ResId| {
+            let ns = id.effective_namespace().to_owned();
+            (id.gvk.kind, id.name, ns)
+        };
+        let mut ids = vec![entry(cur)];
+        for p in &r.previous_ids {
+            let gvk = Gvk::new(group.clone(), version.clone(), p.gvk.kind.clone());
+            ids.push(entry(ResId::new(gvk, &p.name, &p.namespace)));
+        }
+        Ids {
+            group,
+            version,
+            ids,
+        }
     }
-    ids.insert(0, cur);
-    ids
+
+    /// Whether `sel` (empty fields match anything) picks any of these ids.
+    fn selected_by(&self, sel: &IdSelector) -> bool {
+        let id = &sel.id;
+        if (!id.gvk.group.is_empty() && id.gvk.group != self.group)
+            || (!id.gvk.version.is_empty() && id.gvk.version != self.version)
+        {
+            return false;
+        }
+        self.ids.iter().any(|(kind, name, ns)| {
+            (id.gvk.kind.is_empty() || id.gvk.kind == *kind)
+                && (id.name.is_empty() || id.name == *name)
+                && sel.namespace.as_ref().is_none_or(|want| want == ns)
+        })
+    }
+}
+
+/// A selector's id, with the effective namespace it asks for (`None`: any).
+struct IdSelector {
+    id: ResId,
+    namespace: Option<String>,
+}
+
+impl IdSelector {
+    fn new(id: ResId) -> IdSelector {
+        let namespace = (!id.namespace.is_empty()).then(|| id.effective_namespace().to_owned());
+        IdSelector { id, namespace }
+    }
 }
 
 /// The value to write: the node, and its text for scalar targets.
@@ -356,24 +397,24 @@ struct Source {
     text: String,
 }
 
-fn apply(r: &Replacement, resources: &mut ResMap) -> Result<()> {
+fn apply(r: &Replacement, resources: &mut ResMap, ids: &mut [Ids]) -> Result<()> {
     let (Some(source), Some(targets)) = (&r.source, &r.targets) else {
         return Err(Error::msg(
             "replacements must specify a source and at least one target",
         ));
     };
-    let value = source_value(source, resources)?;
+    let value = source_value(source, resources, ids)?;
     for target in targets {
-        apply_target(target, &value, resources)?;
+        apply_target(target, &value, resources, ids)?;
     }
     Ok(())
 }
 
-fn source_value(selector: &SourceSelector, resources: &ResMap) -> Result<Source> {
-    let want = selector.res_id();
+fn source_value(selector: &SourceSelector, resources: &ResMap, ids: &[Ids]) -> Result<Source> {
+    let want = IdSelector::new(selector.res_id());
     let mut found: Option<&Resource> = None;
-    for r in resources.iter() {
-        if ids(r).iter().any(|id| id.is_selected_by(&want)) {
+    for (r, ids) in resources.iter().zip(ids) {
+        if ids.selected_by(&want) {
             if found.is_some() {
                 return Err(Error::msg(format!(
                     "multiple matches for selector {selector}"
@@ -395,7 +436,8 @@ fn source_value(selector: &SourceSelector, resources: &ResMap) -> Result<Source>
         Some(n) if !is_empty_node(n) => n,
         _ => {
             return Err(Error::msg(format!(
-                "fieldPath `{field_path}` is missing for replacement source {want}"
+                "fieldPath `{field_path}` is missing for replacement source {}",
+                want.id
             )));
         }
     };
@@ -445,18 +487,27 @@ fn is_empty_node(v: &Value) -> bool {
     }
 }
 
-fn apply_target(target: &TargetSelector, value: &Source, resources: &mut ResMap) -> Result<()> {
+fn apply_target(
+    target: &TargetSelector,
+    value: &Source,
+    resources: &mut ResMap,
+    ids: &mut [Ids],
+) -> Result<()> {
     let Some(select) = &target.select else {
         return Err(Error::msg("target must specify resources to select"));
     };
-    let select_id = selector_res_id(select);
-    let select_meta = meta_selector(select)?;
+    let select_id = IdSelector::new(selector_res_id(select));
+    let select_meta = if select.label_selector.is_empty() && select.annotation_selector.is_empty() {
+        None
+    } else {
+        Some(meta_selector(select)?)
+    };
     let mut reject_ids = Vec::new();
     let mut reject_meta = Vec::new();
     for reject in &target.reject {
         let id = selector_res_id(reject);
         if !is_empty_id(&id) {
-            reject_ids.push(id);
+            reject_ids.push(IdSelector::new(id));
         }
         if !reject.label_selector.is_empty() || !reject.annotation_selector.is_empty() {
             reject_meta.push(meta_selector(reject)?);
@@ -470,23 +521,19 @@ fn apply_target(target: &TargetSelector, value: &Source, resources: &mut ResMap)
     };
     let split_paths: Vec<Vec<String>> = field_paths.iter().map(|p| path::split(p)).collect();
     let options = target.options.as_ref();
-    for r in resources.iter_mut() {
-        if !select_meta.matches(r) || reject_meta.iter().any(|s| s.matches(r)) {
-            continue;
-        }
-        let ids = ids(r);
-        if reject_ids
-            .iter()
-            .any(|rej| ids.iter().any(|id| id.is_selected_by(rej)))
-        {
-            continue;
-        }
-        if !ids.iter().any(|id| id.is_selected_by(&select_id)) {
+    for (r, ids) in resources.iter_mut().zip(ids.iter_mut()) {
+        let selected = ids.selected_by(&select_id)
+            && !reject_ids.iter().any(|rej| ids.selected_by(rej))
+            && select_meta.as_ref().is_none_or(|s| s.matches(r))
+            && !reject_meta.iter().any(|s| s.matches(r));
+        if !selected {
             continue;
         }
         for (raw, segments) in field_paths.iter().zip(&split_paths) {
             copy_to_field(r, raw, segments, value, options)?;
         }
+        // The replacement may have renamed it.
+        *ids = Ids::of(r);
     }
     Ok(())
 }
@@ -526,8 +573,16 @@ fn copy_to_field(
     let id = r.cur_id();
     let mut count = 0usize;
     let mut set_failed = false;
+    // kustomize prints annotations by their node's text, so an annotation this creates keeps
+    // the copied text even where reading it plain would retype it (`0755`, `1.10`, `~`).
+    let annotation =
+        segments.len() == 3 && segments[0] == "metadata" && segments[1] == "annotations";
     let walked = path::visit(&mut r.object, segments, create, &mut |node, created| {
         count += 1;
+        if created && annotation && !value.node.is_object() && !value.node.is_array() {
+            *node = Value::String(value.text.clone());
+            return Ok(());
+        }
         set_field(node, created, value, options).map_err(|e| {
             set_failed = true;
             e.context(format!(

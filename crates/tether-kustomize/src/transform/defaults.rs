@@ -281,44 +281,8 @@ pub fn sort_field_specs(specs: &mut [FieldSpec]) {
     specs.sort_by(compare_gvk);
 }
 
-/// Kinds kustomize orders first, then the ones it orders last; everything else sits between.
-const ORDER_FIRST: &[&str] = &[
-    "Namespace",
-    "ResourceQuota",
-    "StorageClass",
-    "CustomResourceDefinition",
-    "ServiceAccount",
-    "PodSecurityPolicy",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ConfigMap",
-    "Secret",
-    "Endpoints",
-    "Service",
-    "LimitRange",
-    "PriorityClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "PodDisruptionBudget",
-];
-const ORDER_LAST: &[&str] = &[
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
-
 fn kind_rank(kind: &str) -> i64 {
-    if let Some(i) = ORDER_FIRST.iter().position(|k| *k == kind) {
-        return i as i64 - ORDER_FIRST.len() as i64;
-    }
-    if let Some(i) = ORDER_LAST.iter().position(|k| *k == kind) {
-        return i as i64 + 1;
-    }
-    0
+    crate::kind_order::rank(kind)
 }
 
 /// kyaml's `legacySortString`: `group_version_kind` with `~G`, `~V`, `~K` for empty parts.

@@ -1,5 +1,5 @@
 //! The built-in transformers. Each one is configured either from kustomization fields (the
-//! accumulator builds them) or from a `transformers:` entry (see [`crate::plugins`]).
+//! accumulator builds them) or from a `transformers:` entry (see `pipeline.rs`).
 
 pub mod annotations;
 pub mod defaults;

@@ -120,7 +120,7 @@ impl Transformer for PrefixSuffixTransformer {
             }
             let gvk = r.gvk();
             for spec in &self.field_specs {
-                if !org_gvk.is_selected_by(&spec.gvk()) {
+                if !spec.applies_to(&org_gvk) {
                     continue;
                 }
                 if spec.path == META_NAME {

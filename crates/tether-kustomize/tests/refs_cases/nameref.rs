@@ -2,6 +2,445 @@
 
 pub const CASES: &[(&str, &str)] = &[
     (
+        "kind_and_name_changed_by_a_patch",
+        r#"
+=== kustomization.yaml
+resources:
+- r.yaml
+patches:
+- target:
+    kind: ConfigMap
+    name: cfg
+  options:
+    allowNameChange: true
+    allowKindChange: true
+  patch: |-
+    apiVersion: v1
+    kind: Secret
+    metadata:
+      name: moved
+=== r.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      volumes:
+      - name: a
+        configMap:
+          name: cfg
+      - name: b
+        secret:
+          secretName: cfg
+"#,
+    ),
+    (
+        "renamed_by_json_patch_and_prefix",
+        r#"
+=== kustomization.yaml
+namePrefix: p-
+resources:
+- r.yaml
+patches:
+- target:
+    kind: Service
+    name: svc
+  patch: |-
+    - op: replace
+      path: /metadata/name
+      value: renamed
+=== r.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: svc
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  serviceName: svc
+"#,
+    ),
+    (
+        "lenient_sieve_picks_the_candidate_without_a_suffix",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+nameSuffix: -x
+resources:
+- ../common
+=== b/kustomization.yaml
+namePrefix: b-
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+nameSuffix: -z
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
+        "strict_sieve_drops_both_prefixed_candidates",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+namePrefix: a-
+resources:
+- ../common
+=== b/kustomization.yaml
+namePrefix: b-
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+nameSuffix: -z
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
+        "lenient_sieve_picks_the_candidate_without_a_prefix",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+namePrefix: a-
+resources:
+- ../common
+=== b/kustomization.yaml
+nameSuffix: -y
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+namePrefix: q-
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
+        "suffixes_alone_disambiguate",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+nameSuffix: -x
+resources:
+- ../common
+=== b/kustomization.yaml
+nameSuffix: -y
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+nameSuffix: -y
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
+        "unprefixed_referrer_names_no_prefixed_candidate",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+namePrefix: a-
+resources:
+- ../common
+=== b/kustomization.yaml
+namePrefix: b-
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+namespace: default
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
+        "prefix_and_suffix_referrer",
+        r#"
+=== kustomization.yaml
+resources:
+- a
+- b
+- pod
+=== a/kustomization.yaml
+namePrefix: a-
+resources:
+- ../common
+=== b/kustomization.yaml
+namePrefix: b-
+resources:
+- ../common2
+=== common/kustomization.yaml
+resources:
+- cm.yaml
+=== common/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+=== common2/kustomization.yaml
+resources:
+- cm.yaml
+=== common2/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+=== pod/kustomization.yaml
+namePrefix: a-
+nameSuffix: -api
+resources:
+- pod.yaml
+=== pod/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    envFrom:
+    - configMapRef:
+        name: cfg
+"#,
+    ),
+    (
+        "webhook_services_take_their_new_namespace",
+        r#"
+=== kustomization.yaml
+resources:
+- svc
+- hooks.yaml
+=== svc/kustomization.yaml
+namespace: system
+namePrefix: sys-
+resources:
+- svc.yaml
+=== svc/svc.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: webhook
+  namespace: default
+=== hooks.yaml
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata:
+  name: hooks
+webhooks:
+- name: a.example.com
+  clientConfig:
+    service:
+      name: webhook
+      namespace: default
+      path: /mutate
+- name: b.example.com
+  clientConfig:
+    service:
+      name: webhook
+      namespace: system
+- name: c.example.com
+  clientConfig:
+    service:
+      name: webhook
+"#,
+    ),
+    (
+        "user_subjects_named_like_a_service_account",
+        r#"
+=== kustomization.yaml
+namePrefix: p-
+resources:
+- r.yaml
+=== r.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: alice
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: crb
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: view
+subjects:
+- kind: User
+  name: alice
+- kind: Group
+  name: alice
+"#,
+    ),
+    (
         "generated_configmap_followed_in_pod_templates",
         r#"
 === kustomization.yaml

@@ -2,6 +2,143 @@
 
 pub const CASES: &[(&str, &str)] = &[
     (
+        "wildcards_with_create",
+        r#"
+=== kustomization.yaml
+resources:
+- r.yaml
+replacements:
+- source: {kind: ConfigMap, name: src, fieldPath: data.v}
+  targets:
+  - select: {name: dst}
+    fieldPaths:
+    - spec.list.*.value
+    - spec.list.[name=zz].value
+    - spec.missing.[name=new].value
+    options: {create: true}
+=== r.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: src
+data:
+  v: hello
+---
+apiVersion: example.com/v1
+kind: Thing
+metadata:
+  name: dst
+spec:
+  list:
+  - name: a
+  - name: b
+    value: old
+"#,
+    ),
+    (
+        "null_target_cannot_take_text",
+        r#"
+#! error: cannot decode !!str `hello` as a !!null
+=== kustomization.yaml
+resources:
+- r.yaml
+replacements:
+- source: {kind: ConfigMap, name: src, fieldPath: data.v}
+  targets:
+  - select: {name: dst}
+    fieldPaths: [spec.x]
+=== r.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: src
+data:
+  v: hello
+---
+apiVersion: example.com/v1
+kind: Thing
+metadata:
+  name: dst
+spec:
+  x: null
+"#,
+    ),
+    (
+        "source_lookups_by_index_last_and_value",
+        r#"
+=== kustomization.yaml
+resources:
+- r.yaml
+replacements:
+- source: {kind: Thing, name: src, fieldPath: spec.args.-}
+  targets:
+  - select: {kind: ConfigMap}
+    fieldPaths: [data.last]
+- source: {kind: Thing, name: src, fieldPath: "spec.args.[=--b]"}
+  targets:
+  - select: {kind: ConfigMap}
+    fieldPaths: [data.exact]
+- source: {kind: Thing, name: src, fieldPath: spec.items.[name=x].port}
+  targets:
+  - select: {kind: ConfigMap}
+    fieldPaths: [data.port]
+=== r.yaml
+apiVersion: example.com/v1
+kind: Thing
+metadata:
+  name: src
+spec:
+  args: [--a, --b, --c]
+  items:
+  - name: xx
+    port: 1
+  - name: x
+    port: 2
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: dst
+data:
+  last: ""
+  exact: ""
+  port: ""
+"#,
+    ),
+    (
+        "replacement_copies_an_unhashed_generated_name",
+        r#"
+=== kustomization.yaml
+resources:
+- r.yaml
+configMapGenerator:
+- name: settings
+  literals: [a=b]
+replacements:
+- source: {kind: ConfigMap, name: settings}
+  targets:
+  - select: {kind: Deployment}
+    fieldPaths:
+    - spec.template.spec.volumes.0.configMap.name
+    - spec.template.metadata.annotations.settings
+=== r.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    metadata:
+      annotations:
+        settings: x
+    spec:
+      volumes:
+      - name: s
+        configMap:
+          name: placeholder
+"#,
+    ),
+    (
         "scalar_targets_keep_their_type_created_fields_resolve",
         r#"
 === kustomization.yaml

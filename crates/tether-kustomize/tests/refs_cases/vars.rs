@@ -2,6 +2,38 @@
 
 pub const CASES: &[(&str, &str)] = &[
     (
+        "typed_vars_in_template_annotations_and_labels",
+        r#"
+=== kustomization.yaml
+resources:
+- r.yaml
+vars:
+- name: REPLICAS
+  objref: {apiVersion: apps/v1, kind: Deployment, name: web}
+  fieldref: {fieldpath: spec.replicas}
+- name: LABELS
+  objref: {apiVersion: apps/v1, kind: Deployment, name: web}
+  fieldref: {fieldpath: metadata.labels}
+=== r.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels:
+    app: web
+  annotations:
+    replicas: $(REPLICAS)
+    labels: $(LABELS)
+spec:
+  replicas: 3
+  template:
+    metadata:
+      annotations:
+        replicas: $(REPLICAS)
+        note: "has $(REPLICAS) replicas, ünïcode $(LABELS)"
+"#,
+    ),
+    (
         "var_follows_prefix",
         r#"
 === kustomization.yaml

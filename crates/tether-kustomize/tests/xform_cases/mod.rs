@@ -675,6 +675,17 @@ commonLabels:
                 "labels:\n- path: spec/custom/labels\n  kind: Widget\n  create: true\n",
             )],
         ),
+        // kustomize sorts field specs after every merge, so a kind-specific spec merged first
+        // hides the all-kinds spec of the same path: only the Widget gets the label.
+        with_files(
+            "labels_configurations_kind_spec_hides_default",
+            MIXED,
+            "configurations:\n- conf.yaml\ncommonLabels:\n  team: x\n",
+            &[(
+                "conf.yaml",
+                "commonLabels:\n- path: metadata/labels\n  kind: Widget\n  create: true\n",
+            )],
+        ),
         with_files(
             "labels_plugin",
             WORKLOADS,

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::text::{key_text, node_text, plain_scalar};
+use super::text::{field, key_text, node_text, plain_scalar};
 use super::{Merger, Walked};
 use crate::patch::error::{NodeKind, PatchError};
 use crate::patch::schema::Sch;
@@ -240,7 +240,7 @@ impl Arena {
                 let Some(map) = node.value.as_object() else {
                     return Err(PatchError::wrong_kind(NodeKind::Mapping, &node.value));
                 };
-                match map.get(*key) {
+                match field(map, key) {
                     Some(field) => values.push(node_text(field).into_owned()),
                     // kyaml appends the element as is, once per missing key.
                     None => items.push(element),
@@ -310,7 +310,7 @@ fn element_values(
         } else {
             let map = element.as_object();
             keys.iter()
-                .map(|k| key_text(map.and_then(|m| m.get(*k))).into_owned())
+                .map(|k| key_text(map.and_then(|m| field(m, k))).into_owned())
                 .collect()
         }
     };
@@ -410,10 +410,9 @@ fn matches(element: &Value, keys: &[&str], values: &[String]) -> bool {
     let Some(map) = element.as_object() else {
         return false;
     };
-    keys.iter().zip(values).all(|(key, value)| {
-        map.get(*key)
-            .is_some_and(|field| node_text(field) == value.as_str())
-    })
+    keys.iter()
+        .zip(values)
+        .all(|(key, value)| field(map, key).is_some_and(|f| node_text(f) == value.as_str()))
 }
 
 /// kyaml's `FieldMatcher{Name, StringValue}` on a list element.
@@ -427,7 +426,7 @@ fn field_matches(element: &Value, key: &str, value: &str) -> Result<bool, PatchE
     let Some(map) = element.as_object() else {
         return Err(PatchError::wrong_kind(NodeKind::Mapping, element));
     };
-    Ok(match map.get(key) {
+    Ok(match field(map, key) {
         None => false,
         Some(_) if value.is_empty() => true,
         Some(field) => node_text(field) == value,
@@ -435,44 +434,65 @@ fn field_matches(element: &Value, key: &str, value: &str) -> Result<bool, PatchE
 }
 
 fn has_field(element: &Value, key: &str) -> bool {
-    element.as_object().is_some_and(|m| m.contains_key(key))
+    element.as_object().is_some_and(|m| field(m, key).is_some())
 }
 
 /// Whether kyaml's rebuild of a list the patch does not mention leaves it as it is: scalars
-/// with distinct texts, or maps that all have every key, with distinct key tuples.
+/// with distinct texts, or maps that all have every key (scalar, non-empty), with distinct key
+/// tuples.
 fn is_plain(list: &[Value], keys: &[&str]) -> bool {
-    let mut tuples: Vec<Vec<Cow<'_, str>>> = Vec::with_capacity(list.len());
-    for element in list {
-        let tuple: Vec<Cow<'_, str>> = if keys.is_empty() {
-            if matches!(element, Value::Null | Value::Object(_) | Value::Array(_)) {
-                return false;
+    fn key_of<'v>(element: &'v Value, key: &str) -> Option<Cow<'v, str>> {
+        let value = field(element.as_object()?, key)?;
+        match value {
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                Some(node_text(value)).filter(|t| !t.is_empty())
             }
-            vec![node_text(element)]
-        } else {
-            let Some(map) = element.as_object() else {
-                return false;
-            };
-            let mut tuple = Vec::with_capacity(keys.len());
-            for key in keys {
-                match map.get(*key) {
-                    Some(field @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => {
-                        let text = node_text(field);
-                        if text.is_empty() {
-                            return false;
-                        }
-                        tuple.push(text);
-                    }
-                    _ => return false,
-                }
-            }
-            tuple
-        };
-        if tuples.contains(&tuple) {
-            return false;
+            _ => None,
         }
-        tuples.push(tuple);
     }
-    true
+    match keys {
+        [] | [_] => {
+            let mut seen: Vec<Cow<'_, str>> = Vec::with_capacity(list.len());
+            for element in list {
+                let text = match keys.first() {
+                    None if !matches!(
+                        element,
+                        Value::Null | Value::Object(_) | Value::Array(_)
+                    ) =>
+                    {
+                        node_text(element)
+                    }
+                    None => return false,
+                    Some(key) => match key_of(element, key) {
+                        Some(text) => text,
+                        None => return false,
+                    },
+                };
+                if seen.contains(&text) {
+                    return false;
+                }
+                seen.push(text);
+            }
+            true
+        }
+        _ => {
+            let mut seen: Vec<Vec<Cow<'_, str>>> = Vec::with_capacity(list.len());
+            for element in list {
+                let Some(tuple) = keys
+                    .iter()
+                    .map(|k| key_of(element, k))
+                    .collect::<Option<Vec<_>>>()
+                else {
+                    return false;
+                };
+                if seen.contains(&tuple) {
+                    return false;
+                }
+                seen.push(tuple);
+            }
+            true
+        }
+    }
 }
 
 fn element_segment(keys: &[&str], values: &[String]) -> String {

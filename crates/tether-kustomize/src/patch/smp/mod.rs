@@ -323,7 +323,11 @@ impl<'s> Merger<'s> {
             if directive.is_some() && key == PATCH_DIRECTIVE {
                 continue;
             }
-            let child = sch.and_then(|s| s.field(key));
+            let child = if is_container(value) || text::field(dest, key).is_some_and(is_container) {
+                sch.and_then(|s| s.field(key))
+            } else {
+                None
+            };
             let walked = self
                 .walk(dest.get_mut(key), Some(value), child)
                 .map_err(|e| e.within(key))?;
@@ -338,7 +342,7 @@ impl<'s> Merger<'s> {
             }
         }
         for (key, value) in dest.iter_mut() {
-            if patch.contains_key(key) {
+            if !is_container(value) || text::field(patch, key).is_some() {
                 continue;
             }
             self.normalize(value, sch.and_then(|s| s.field(key)))
@@ -402,8 +406,11 @@ impl<'s> Merger<'s> {
             Value::Object(map) => {
                 let sch = sch.or_else(|| self.schema.for_object(map));
                 for (key, value) in map.iter_mut() {
-                    self.normalize(value, sch.and_then(|s| s.field(key)))
-                        .map_err(|e| e.within(key))?;
+                    // Scalars stay as they are; only maps and lists need their schema.
+                    if is_container(value) {
+                        self.normalize(value, sch.and_then(|s| s.field(key)))
+                            .map_err(|e| e.within(key))?;
+                    }
                 }
             }
             Value::Array(items) => {
@@ -495,9 +502,12 @@ impl<'s> Merger<'s> {
     ) -> Result<(), PatchError> {
         let mut gone = Vec::new();
         for (key, value) in map.iter_mut() {
-            let keep = self
-                .walk_same(value, sch.and_then(|s| s.field(key)))
-                .map_err(|e| e.within(key))?;
+            let child = if is_container(value) {
+                sch.and_then(|s| s.field(key))
+            } else {
+                None
+            };
+            let keep = self.walk_same(value, child).map_err(|e| e.within(key))?;
             if !keep {
                 gone.push(key.clone());
             }
@@ -510,6 +520,11 @@ impl<'s> Merger<'s> {
 }
 
 const PATCH_DIRECTIVE: &str = "$patch";
+
+/// Whether a value is a map or a list: the only values whose walk depends on the schema.
+fn is_container(value: &Value) -> bool {
+    matches!(value, Value::Object(_) | Value::Array(_))
+}
 
 /// kyaml's `determineSequenceNodePatchStrategy`: the first map element with a `$patch` key, if
 /// that is its only key, is a directive for the whole list (`delete`, `replace` or `merge`).
@@ -549,4 +564,202 @@ fn elide_list_directive(items: &mut Vec<Value>, directive: &str) {
         }
         _ => true,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each expectation here was checked against `kubectl.1.33 kustomize` (kustomize v5.6.0);
+    //! `tests/patch_differential.rs` runs many more against the binary itself.
+    use super::*;
+    use serde_json::json;
+
+    fn deployment(spec: Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": spec})
+    }
+
+    fn merge(target: &mut Value, patch: Value) -> Result<SmpOutcome, PatchError> {
+        apply_strategic_merge(target, &patch, &PatchSchema::Builtin)
+    }
+
+    fn pod_spec(containers: Value) -> Value {
+        json!({"template": {"spec": {"containers": containers}}})
+    }
+
+    #[test]
+    fn patch_elements_come_first_in_patch_order() {
+        let mut d = deployment(pod_spec(json!([
+            {"name": "a", "image": "a", "env": [{"name": "E1", "value": "1"}, {"name": "E2", "value": "2"}]},
+            {"name": "b", "image": "b"},
+            {"name": "c", "image": "c"},
+        ])));
+        let patch = deployment(pod_spec(json!([
+            {"name": "c", "image": "c2"},
+            {"name": "new", "image": "n"},
+            {"name": "a", "env": [{"name": "E0", "value": "0"}, {"name": "E1", "value": "11"}]},
+        ])));
+        assert_eq!(merge(&mut d, patch), Ok(SmpOutcome::Patched));
+        assert_eq!(
+            d["spec"]["template"]["spec"]["containers"],
+            json!([
+                {"name": "c", "image": "c2"},
+                {"name": "new", "image": "n"},
+                {"name": "a", "image": "a", "env": [
+                    {"name": "E0", "value": "0"}, {"name": "E1", "value": "11"}, {"name": "E2", "value": "2"}]},
+                {"name": "b", "image": "b"},
+            ])
+        );
+    }
+
+    #[test]
+    fn two_key_lists_move_the_resources_elements_last() {
+        let ports = |p: Value| deployment(pod_spec(json!([{"name": "a", "ports": p}])));
+        let mut d = ports(json!([
+            {"containerPort": 80, "protocol": "TCP", "name": "http"},
+            {"containerPort": 80, "protocol": "UDP", "name": "udp"},
+            {"containerPort": 443},
+        ]));
+        let patch = ports(json!([
+            {"containerPort": 80, "protocol": "UDP", "name": "udp2"},
+            {"containerPort": 8080},
+            {"containerPort": 443, "name": "https"},
+        ]));
+        merge(&mut d, patch).unwrap();
+        assert_eq!(
+            d["spec"]["template"]["spec"]["containers"][0]["ports"],
+            json!([
+                {"containerPort": 8080},
+                {"containerPort": 80, "protocol": "TCP", "name": "http"},
+                {"containerPort": 80, "protocol": "UDP", "name": "udp2"},
+                {"containerPort": 443, "name": "https"},
+            ])
+        );
+    }
+
+    #[test]
+    fn directives_at_the_top() {
+        let original = deployment(json!({"replicas": 1}));
+        let mut d = original.clone();
+        let delete = json!({"kind": "Deployment", "metadata": {"name": "d"}, "$patch": "delete"});
+        assert_eq!(merge(&mut d, delete), Ok(SmpOutcome::Deleted));
+        let replace = json!({"kind": "Deployment", "$patch": "replace", "spec": {"paused": true}});
+        assert_eq!(merge(&mut d, replace), Ok(SmpOutcome::Patched));
+        assert_eq!(
+            d, original,
+            "kustomize keeps the resource's node on a top-level replace"
+        );
+    }
+
+    #[test]
+    fn map_and_list_directives() {
+        let mut d = deployment(json!({
+            "selector": {"matchLabels": {"a": "b"}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}},
+            "template": {"spec": {
+                "containers": [{"name": "a", "image": "a"}, {"name": "b", "image": "b"}],
+                "volumes": [{"name": "v", "emptyDir": {}}],
+            }},
+        }));
+        let patch = deployment(json!({
+            "selector": {"$patch": "delete"},
+            "strategy": {"$patch": "replace", "type": "Recreate"},
+            "template": {"spec": {
+                "containers": [{"name": "a", "$patch": "replace", "image": "ignored"},
+                               {"name": "b", "$patch": "delete"}],
+                "volumes": [{"$patch": "delete"}],
+                "$setElementOrder/containers": [{"name": "a"}],
+            }},
+        }));
+        merge(&mut d, patch).unwrap();
+        assert_eq!(
+            d["spec"],
+            json!({
+                "strategy": {"type": "Recreate"},
+                "template": {"spec": {
+                    "containers": [{"name": "a", "image": "a"}],
+                    "$setElementOrder/containers": [{"name": "a"}],
+                }},
+            })
+        );
+    }
+
+    #[test]
+    fn nulls_in_the_patch_remove_nulls_in_the_resource_stay() {
+        let mut d = deployment(json!({"replicas": null, "paused": true, "strategy": null,
+                                      "template": {"metadata": {"labels": {"a": "b"}}}}));
+        let patch = deployment(json!({"paused": null, "strategy": {"type": "Recreate"},
+                                      "template": {"metadata": {"labels": {"a": null}}}}));
+        merge(&mut d, patch).unwrap();
+        assert_eq!(
+            d["spec"],
+            json!({"replicas": null, "strategy": {"type": "Recreate"},
+                   "template": {"metadata": {"labels": {}}}})
+        );
+    }
+
+    #[test]
+    fn kinds_without_schema_replace_lists() {
+        let cr = |spec: Value| json!({"apiVersion": "example.com/v1", "kind": "W", "metadata": {"name": "w"}, "spec": spec});
+        let mut w = cr(json!({"items": [{"name": "a"}], "m": {"x": 1}}));
+        merge(&mut w, cr(json!({"items": [{"name": "b"}], "m": {"y": 2}}))).unwrap();
+        assert_eq!(
+            w["spec"],
+            json!({"items": [{"name": "b"}], "m": {"x": 1, "y": 2}})
+        );
+    }
+
+    #[test]
+    fn an_element_without_its_key_drops_its_neighbours() {
+        let mut d = deployment(json!({"template": {"spec": {
+            "volumes": [{}, {"name": "v1", "emptyDir": {}}],
+        }}}));
+        merge(&mut d, json!({"metadata": {"labels": {"x": "z"}}})).unwrap();
+        assert_eq!(d["spec"]["template"]["spec"]["volumes"], json!([]));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let mut d = deployment(pod_spec(json!([{"name": "a"}])));
+        let err = merge(&mut d, deployment(pod_spec(json!({"name": "a"})))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "wrong node kind at spec.template.spec.containers: expected SequenceNode but got \
+             MappingNode: node contents:\n{\"name\":\"a\"}"
+        );
+        let patch = deployment(pod_spec(
+            json!([{"name": "a", "securityContext": {"$patch": "x"}}]),
+        ));
+        let mut d = deployment(pod_spec(json!([{"name": "a", "securityContext": {}}])));
+        assert_eq!(
+            merge(&mut d, patch).unwrap_err().to_string(),
+            "unknown patch strategy 'x' at spec.template.spec.containers[name=a].securityContext"
+        );
+    }
+
+    #[test]
+    fn resource_patches_keep_the_identity_and_stringify_targeted_metadata() {
+        let mut d = deployment(json!({"replicas": 1}));
+        let patch = json!({"apiVersion": "apps/v2", "kind": "Other",
+                           "metadata": {"name": "x", "namespace": "n", "labels": {"n": 1, "t": true}}});
+        let targeted = SmpOptions {
+            targeted: true,
+            ..SmpOptions::default()
+        };
+        apply_strategic_merge_resource(&mut d, &patch, &PatchSchema::Builtin, targeted).unwrap();
+        assert_eq!(
+            d,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "d", "labels": {"n": "1", "t": "true"}},
+                   "spec": {"replicas": 1}})
+        );
+        let renaming = SmpOptions {
+            allow_name_change: true,
+            allow_kind_change: true,
+            targeted: false,
+        };
+        apply_strategic_merge_resource(&mut d, &patch, &PatchSchema::Builtin, renaming).unwrap();
+        assert_eq!(d["metadata"]["name"], "x");
+        assert_eq!(d["kind"], "Other");
+        assert_eq!(d["apiVersion"], "apps/v2");
+        assert_eq!(d["metadata"].get("namespace"), None);
+    }
 }

@@ -3,7 +3,17 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
+
+/// `map[key]`, scanning small maps instead of hashing: Kubernetes objects have a handful of
+/// fields, and SipHash costs more than comparing them.
+pub(crate) fn field<'m>(map: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
+    if map.len() <= 8 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
 
 /// The `Value` of the YAML node (`yaml.Node.Value`): the scalar's text, `""` for maps and lists.
 /// A null is taken to have been written `null`.
