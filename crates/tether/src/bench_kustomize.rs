@@ -191,7 +191,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         median(&corpus_times.1),
     );
     if let (Some(t), Some(k)) = corpus_usage {
-        table.time("corpus: summed CPU (user+sys)", t.cpu, k.cpu);
         table.memory(
             "corpus: peak RSS, largest case",
             t.max_rss_kib,
@@ -310,9 +309,9 @@ fn load_cases(dir: &Path) -> anyhow::Result<Vec<Case>> {
     Ok(cases)
 }
 
-/// Summed CPU, largest and mean peak RSS over one pass of the corpus under GNU time.
+/// Largest and mean peak RSS over one pass of the corpus under GNU time. (No CPU sum: GNU
+/// time prints CPU seconds with two decimals, too coarse for builds of a few milliseconds.)
 struct CorpusUsage {
-    cpu: Duration,
     max_rss_kib: u64,
     mean_rss_kib: u64,
 }
@@ -331,7 +330,6 @@ fn corpus_usage(
     }
     let count = all.len().max(1) as u64;
     Ok(Some(CorpusUsage {
-        cpu: all.iter().map(|u| u.cpu).sum(),
         max_rss_kib: all.iter().map(|u| u.max_rss_kib).max().unwrap_or(0),
         mean_rss_kib: all.iter().map(|u| u.max_rss_kib).sum::<u64>() / count,
     }))
