@@ -34,6 +34,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn serve(args: Args) -> anyhow::Result<()> {
+    // Handlers first: a script may signal as soon as it reads the "serving on" line, and a
+    // SIGTERM before they exist would kill the process without closing the store.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
     let config = tether_apiserver::ServerConfig {
         listen: args.listen,
         data_dir: args.data_dir.clone(),
@@ -57,7 +62,8 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
     let stop = server.stop_handle();
     tokio::select! {
-        signal = shutdown_signal() => signal?,
+        _ = term.recv() => {}
+        _ = int.recv() => {}
         _ = stop.stopped() => {}
     }
     tracing::info!("shutting down");
@@ -65,16 +71,5 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         .shutdown()
         .await
         .context("the store did not close cleanly")?;
-    Ok(())
-}
-
-async fn shutdown_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
     Ok(())
 }
