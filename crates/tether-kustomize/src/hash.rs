@@ -44,7 +44,7 @@ pub fn hash(resource: &Resource) -> Result<String> {
         _ => encoded = obj.clone(),
     }
     let mut json = String::new();
-    go_json(&Value::Object(encoded), &mut json);
+    tether_schema::write_go_json(&mut json, &Value::Object(encoded));
     Ok(encode(&Sha256::digest(json.as_bytes())))
 }
 
@@ -61,59 +61,6 @@ fn encode(digest: &[u8]) -> String {
             other => other,
         })
         .collect()
-}
-
-/// Go's `json.Marshal` of a decoded value: sorted keys, HTML-safe escaping.
-pub fn go_json(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => go_string(s, out),
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                go_json(x, out);
-            }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                go_string(k, out);
-                out.push(':');
-                go_json(&m[k], out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn go_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

@@ -148,3 +148,6 @@ pub use typed::{
     Comparison, TypedValue, ValidationError, ValidationErrors, ValidationOptions,
     prune_unknown_fields, reconcile_field_set_with_schema, unknown_fields,
 };
+/// Go's `json.Marshal` of a decoded value (sorted keys, HTML-safe escaping, Go's number forms),
+/// for anything hashed or compared the way Go tools do.
+pub use value::write_go_json;

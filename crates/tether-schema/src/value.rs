@@ -263,7 +263,7 @@ pub(crate) fn write_go_quoted(out: &mut String, s: &str) {
 
 /// Writes `v` as Go's encoding/json (and jsoniter's standard-compatible mode) does: map keys
 /// sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped.
-pub(crate) fn write_go_json(out: &mut String, v: &Value) {
+pub fn write_go_json(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
