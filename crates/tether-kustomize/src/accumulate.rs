@@ -218,10 +218,13 @@ impl Target {
             })?;
             user.merge(&config)?;
         }
-        let mut level = TransformerConfig::builtin();
-        if !k.configurations.is_empty() {
+        let level = if k.configurations.is_empty() {
+            std::borrow::Cow::Borrowed(TransformerConfig::builtin())
+        } else {
+            let mut level = TransformerConfig::builtin().clone();
             level.merge(&user)?;
-        }
+            std::borrow::Cow::Owned(level)
+        };
         acc.config
             .merge(&level)
             .map_err(|e| e.context(format!("merging config {:?}", k.configurations)))?;

@@ -54,12 +54,16 @@ pub struct TransformerConfig {
 }
 
 impl TransformerConfig {
-    /// kustomize's built-in defaults.
-    pub fn builtin() -> TransformerConfig {
-        let mut config = crate::transform::defaults::builtin_field_specs();
-        config.name_reference = crate::nameref::defaults::builtin_name_references();
-        config.var_reference = crate::vars::builtin_var_references();
-        config
+    /// kustomize's built-in defaults, built once per process (every kustomization level
+    /// merges them).
+    pub fn builtin() -> &'static TransformerConfig {
+        static BUILTIN: std::sync::LazyLock<TransformerConfig> = std::sync::LazyLock::new(|| {
+            let mut config = crate::transform::defaults::builtin_field_specs();
+            config.name_reference = crate::nameref::defaults::builtin_name_references();
+            config.var_reference = crate::vars::builtin_var_references();
+            config
+        });
+        &BUILTIN
     }
 
     /// Adds `other`'s specs to this one's (kustomize's `TransformerConfig.Merge`): a spec this
