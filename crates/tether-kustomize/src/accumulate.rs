@@ -9,7 +9,7 @@ use crate::generators::{GeneratedKind, generate};
 use crate::kustomization::{COMPONENT_KIND, FILE_NAMES, Kustomization};
 use crate::loader::Loader;
 use crate::resmap::ResMap;
-use crate::resource::{Behavior, Origin, Resource, join_origin};
+use crate::resource::{Behavior, Origin, Resource, join_origin, rewrite_annotation_values};
 
 /// What accumulates while a kustomization and everything it includes is built.
 #[derive(Debug, Clone, Default)]
@@ -579,19 +579,13 @@ fn push_object(out: &mut ResMap, value: Value, path: &str, line: usize) -> Resul
 /// kustomize's reader rewrites annotations as a string map: scalars become their text,
 /// lists and maps empty strings. (Labels are left alone.)
 fn stringify_annotations(object: &mut Value) {
-    let Some(Value::Object(annotations)) = object.pointer_mut("/metadata/annotations") else {
-        return;
-    };
-    for value in annotations.values_mut() {
-        let text = match value {
-            Value::String(_) => continue,
-            Value::Null => "null".to_owned(),
-            Value::Bool(b) => b.to_string(),
-            Value::Number(n) => n.to_string(),
-            Value::Array(_) | Value::Object(_) => String::new(),
-        };
-        *value = Value::String(text);
-    }
+    rewrite_annotation_values(object, |v| match v {
+        Value::String(_) => None,
+        Value::Null => Some("null".to_owned()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Array(_) | Value::Object(_) => Some(String::new()),
+    });
 }
 
 /// A short description of an object for errors: its apiVersion, kind and name.

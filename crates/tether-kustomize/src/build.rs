@@ -130,22 +130,12 @@ fn set_label(r: &mut Resource, key: &str, value: &str) {
 /// kustomize ends by rewriting every resource's annotations (to drop its build annotations)
 /// as a string map: a number or boolean a var or replacement put there prints quoted.
 fn stringify_annotations(r: &mut Resource) {
-    let Some(serde_json::Value::Object(annotations)) = r
-        .object
-        .get_mut("metadata")
-        .and_then(|m| m.get_mut("annotations"))
-    else {
-        return;
-    };
-    for v in annotations.values_mut() {
-        let text = match v {
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            serde_json::Value::Null => String::new(),
-            _ => continue,
-        };
-        *v = serde_json::Value::String(text);
-    }
+    crate::resource::rewrite_annotation_values(&mut r.object, |v| match v {
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null => Some(String::new()),
+        _ => None,
+    });
 }
 
 fn add_hash_suffixes(resources: &mut ResMap) -> Result<()> {

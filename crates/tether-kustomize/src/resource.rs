@@ -388,6 +388,19 @@ impl Resource {
     }
 }
 
+/// Rewrites the values of `metadata.annotations` (when it is a map) that `text` turns into a
+/// string, as kustomize's annotation rewrites do (each caller says which values become what).
+pub fn rewrite_annotation_values(object: &mut Value, text: impl Fn(&Value) -> Option<String>) {
+    let Some(Value::Object(annotations)) = object.pointer_mut("/metadata/annotations") else {
+        return;
+    };
+    for value in annotations.values_mut() {
+        if let Some(t) = text(value) {
+            *value = Value::String(t);
+        }
+    }
+}
+
 /// Turns `v` into a map if it is not one (callers only do this on objects they own).
 pub fn ensure_map(v: &mut Value) -> &mut Map<String, Value> {
     if !v.is_object() {
