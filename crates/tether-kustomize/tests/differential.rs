@@ -23,6 +23,9 @@ use std::sync::{Arc, Mutex};
 
 use tether_kustomize::{BuildOptions, DiskFs, LoadRestrictor, build};
 
+mod common;
+use common::{Outcome, compare, kubectl_133, line_diff};
+
 /// The corpus must not shrink by accident (a deleted directory would silently drop coverage).
 const MIN_CASES: usize = 150;
 const KUBECTL_THREADS: usize = 8;
@@ -33,41 +36,6 @@ fn corpus_dir() -> PathBuf {
 
 fn list_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential_known_failures.txt")
-}
-
-/// `kubectl.1.33` from `TETHER_KUBECTL_DIR`, `PATH`, or beside the `kubectl` on `PATH`
-/// (the gcloud dispatcher layout); `None` with a loud notice outside CI.
-fn kubectl_133() -> Option<PathBuf> {
-    let mut candidates = Vec::new();
-    if let Some(dir) = std::env::var_os("TETHER_KUBECTL_DIR") {
-        candidates.push(PathBuf::from(dir).join("kubectl.1.33"));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        candidates.push(dir.join("kubectl.1.33"));
-        let kubectl = dir.join("kubectl");
-        if let Ok(real) = std::fs::canonicalize(&kubectl)
-            && let Some(parent) = real.parent()
-        {
-            candidates.push(parent.join("kubectl.1.33"));
-        }
-    }
-    if let Some(found) = candidates.into_iter().find(|c| c.is_file()) {
-        return Some(found);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "kubectl.1.33 is required for the differential kustomize corpus (looked in \
-             TETHER_KUBECTL_DIR, PATH and beside kubectl)"
-        );
-    }
-    eprintln!(
-        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-         SKIPPED differential corpus: kubectl.1.33 not found (TETHER_KUBECTL_DIR, PATH, or\n\
-         beside kubectl). Nothing was compared.\n\
-         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-    );
-    None
 }
 
 /// One corpus case: where to build and with which options.
@@ -100,8 +68,6 @@ fn load_case(name: &str) -> Case {
 }
 
 /// What one tool produced: stdout on success, the error text on failure.
-type Outcome = Result<String, String>;
-
 fn run_tether(case: &Case) -> Outcome {
     let mut options = BuildOptions::default();
     for flag in &case.flags {
@@ -159,80 +125,6 @@ fn run_kubectl_all(kubectl: &Path, cases: &[Case]) -> BTreeMap<String, Outcome> 
     results.into_inner().unwrap()
 }
 
-/// Compares the two outcomes; `Err` explains the difference.
-fn compare(tether: &Outcome, kubectl: &Outcome) -> Result<(), String> {
-    match (tether, kubectl) {
-        (Ok(t), Ok(k)) if t == k => Ok(()),
-        (Ok(t), Ok(k)) => Err(format!(
-            "output differs (- kubectl, + tether):\n{}",
-            line_diff(k, t)
-        )),
-        (Err(_), Err(_)) => Ok(()),
-        (Err(t), Ok(k)) => Err(format!(
-            "tether failed, kubectl succeeded\n--- tether error\n{t}\n--- kubectl output\n{k}"
-        )),
-        (Ok(t), Err(k)) => Err(format!(
-            "kubectl failed, tether succeeded\n--- kubectl error\n{k}\n--- tether output\n{t}"
-        )),
-    }
-}
-
-/// A line diff (longest common subsequence) with two lines of context around each change.
-fn line_diff(a: &str, b: &str) -> String {
-    let a: Vec<&str> = a.split_inclusive('\n').collect();
-    let b: Vec<&str> = b.split_inclusive('\n').collect();
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let mut ops: Vec<(char, &str)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            ops.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            ops.push(('-', a[i]));
-            i += 1;
-        } else {
-            ops.push(('+', b[j]));
-            j += 1;
-        }
-    }
-    let near_change = |k: usize| {
-        let lo = k.saturating_sub(2);
-        let hi = (k + 2).min(ops.len() - 1);
-        (lo..=hi).any(|x| ops[x].0 != ' ')
-    };
-    let mut out = String::new();
-    let mut skipped = false;
-    for (k, (op, line)) in ops.iter().enumerate() {
-        if near_change(k) {
-            if skipped {
-                out.push_str("  ...\n");
-                skipped = false;
-            }
-            out.push(*op);
-            out.push(' ');
-            out.push_str(line);
-            if !line.ends_with('\n') {
-                out.push_str("\n\\ no newline at end\n");
-            }
-        } else {
-            skipped = true;
-        }
-    }
-    out
-}
-
 /// Known failures: name → cause comment (possibly empty).
 fn read_known() -> BTreeMap<String, String> {
     std::fs::read_to_string(list_path())
@@ -265,7 +157,9 @@ fn write_known(failing: &[String], known: &BTreeMap<String, String>) {
 
 #[test]
 fn corpus_matches_kubectl_kustomize() {
-    let Some(kubectl) = kubectl_133() else { return };
+    let Some(kubectl) = kubectl_133("the differential kustomize corpus") else {
+        return;
+    };
     let dir = corpus_dir();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("corpus missing at {}: {e}", dir.display()))
@@ -340,7 +234,7 @@ fn line_diff_marks_changed_lines_only() {
 #[ignore = "a tool: needs TETHER_DIFF_DIR"]
 fn one_dir() {
     let dir = std::env::var("TETHER_DIFF_DIR").expect("TETHER_DIFF_DIR names the directory");
-    let kubectl = kubectl_133().expect("kubectl.1.33");
+    let kubectl = kubectl_133("the differential kustomize corpus").expect("kubectl.1.33");
     let case = Case {
         name: dir.clone(),
         // cargo runs tests in the crate directory: a relative path is relative to it.

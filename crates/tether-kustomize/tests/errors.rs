@@ -4,28 +4,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
 use tether_kustomize::{BuildOptions, DiskFs, build};
 
-fn kubectl_133() -> Option<PathBuf> {
-    let out = Command::new("sh")
-        .args(["-c", "readlink -f \"$(command -v kubectl)\""])
-        .output()
-        .ok()?;
-    let target = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    let k = target.parent()?.join("kubectl.1.33");
-    if k.exists() {
-        Some(k)
-    } else if std::env::var_os("CI").is_some() {
-        panic!("kubectl.1.33 is required (see README)");
-    } else {
-        eprintln!("NOTE: kubectl.1.33 not found; checking tether's errors only");
-        None
-    }
-}
+mod common;
+use common::kubectl_133;
 
 fn write(root: &Path, files: &[(&str, &str)]) {
     for (path, text) in files {
@@ -54,7 +40,7 @@ fn fails(files: &[(&str, &str)], entry: &str, wanted: &[&str]) {
     for w in wanted {
         assert!(err.contains(w), "error lacks {w:?}:\n{err}");
     }
-    if let Some(k) = kubectl_133() {
+    if let Some(k) = kubectl_133("the error tests' kustomize cross-check") {
         let out = Command::new(k)
             .arg("kustomize")
             .arg(root.join(entry))

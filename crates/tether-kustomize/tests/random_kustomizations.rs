@@ -34,6 +34,9 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Value, json};
 use tether_kustomize::{BuildOptions, DiskFs, build};
 
+mod common;
+use common::{Outcome, compare, kubectl_133};
+
 /// Seeds `0..FIXED_CASES` run on every `cargo test`.
 const FIXED_CASES: u64 = 128;
 /// Seeds of the fixed list whose trees tether builds differently today.
@@ -1095,40 +1098,6 @@ fn write_yaml(v: &Value, indent: usize, out: &mut String) {
 // ---------------------------------------------------------------------------------------------
 // Running both tools.
 
-type Outcome = Result<String, String>;
-
-fn kubectl_133() -> Option<PathBuf> {
-    let mut candidates = Vec::new();
-    if let Some(dir) = std::env::var_os("TETHER_KUBECTL_DIR") {
-        candidates.push(PathBuf::from(dir).join("kubectl.1.33"));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        candidates.push(dir.join("kubectl.1.33"));
-        if let Ok(real) = std::fs::canonicalize(dir.join("kubectl"))
-            && let Some(parent) = real.parent()
-        {
-            candidates.push(parent.join("kubectl.1.33"));
-        }
-    }
-    if let Some(found) = candidates.into_iter().find(|c| c.is_file()) {
-        return Some(found);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "kubectl.1.33 is required for the random kustomization test (looked in \
-             TETHER_KUBECTL_DIR, PATH and beside kubectl)"
-        );
-    }
-    eprintln!(
-        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-         SKIPPED random kustomizations: kubectl.1.33 not found (TETHER_KUBECTL_DIR, PATH, or\n\
-         beside kubectl). Nothing was compared.\n\
-         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-    );
-    None
-}
-
 fn write_tree(root: &Path, files: &BTreeMap<String, String>) {
     for (path, text) in files {
         let full = root.join(path);
@@ -1158,80 +1127,6 @@ fn run_kubectl(kubectl: &Path, dir: &Path) -> Outcome {
     } else {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
-}
-
-/// `Err` explains how the two outcomes differ.
-fn compare(tether: &Outcome, kubectl: &Outcome) -> Result<(), String> {
-    match (tether, kubectl) {
-        (Ok(t), Ok(k)) if t == k => Ok(()),
-        (Err(_), Err(_)) => Ok(()),
-        (Ok(t), Ok(k)) => Err(format!(
-            "outputs differ (- kubectl, + tether):\n{}",
-            line_diff(k, t)
-        )),
-        (Err(t), Ok(k)) => Err(format!(
-            "tether failed, kubectl succeeded\n--- tether error\n{t}\n--- kubectl\n{k}"
-        )),
-        (Ok(t), Err(k)) => Err(format!(
-            "kubectl failed, tether succeeded\n--- kubectl error\n{k}\n--- tether\n{t}"
-        )),
-    }
-}
-
-/// A line diff (longest common subsequence) with two lines of context around each change.
-fn line_diff(a: &str, b: &str) -> String {
-    let a: Vec<&str> = a.split_inclusive('\n').collect();
-    let b: Vec<&str> = b.split_inclusive('\n').collect();
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let mut ops: Vec<(char, &str)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            ops.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            ops.push(('-', a[i]));
-            i += 1;
-        } else {
-            ops.push(('+', b[j]));
-            j += 1;
-        }
-    }
-    let near_change = |k: usize| {
-        let lo = k.saturating_sub(2);
-        let hi = (k + 2).min(ops.len() - 1);
-        (lo..=hi).any(|x| ops[x].0 != ' ')
-    };
-    let mut out = String::new();
-    let mut skipped = false;
-    for (k, (op, line)) in ops.iter().enumerate() {
-        if near_change(k) {
-            if skipped {
-                out.push_str("  ...\n");
-                skipped = false;
-            }
-            out.push(*op);
-            out.push(' ');
-            out.push_str(line);
-            if !line.ends_with('\n') {
-                out.push_str("\n\\ no newline at end\n");
-            }
-        } else {
-            skipped = true;
-        }
-    }
-    out
 }
 
 /// One tree checked from scratch in its own directory (used while shrinking).
@@ -1336,7 +1231,9 @@ fn signature(why: &str) -> String {
 
 #[test]
 fn random_kustomizations_match_kubectl_kustomize() {
-    let Some(kubectl) = kubectl_133() else { return };
+    let Some(kubectl) = kubectl_133("the random kustomization test") else {
+        return;
+    };
     let extra: u64 = std::env::var("TETHER_PROPTEST_CASES")
         .ok()
         .map(|v| v.parse().expect("TETHER_PROPTEST_CASES must be a number"))
