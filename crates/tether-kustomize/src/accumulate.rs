@@ -516,14 +516,17 @@ pub fn resources_from_bytes(bytes: &[u8], path: &str) -> Result<ResMap> {
         path: path.to_owned(),
         error,
     })?;
-    let mut out = ResMap::new();
+    let mut objects = Vec::with_capacity(docs.len());
     for doc in docs {
-        push_object(&mut out, doc.value, path, doc.line)?;
+        push_object(&mut objects, doc.value, path, doc.line)?;
     }
+    // Ids are checked once, hashed, rather than per document against all before it.
+    let mut out = ResMap::new();
+    out.append_all(ResMap { resources: objects })?;
     Ok(out)
 }
 
-fn push_object(out: &mut ResMap, value: Value, path: &str, line: usize) -> Result<()> {
+fn push_object(out: &mut Vec<Resource>, value: Value, path: &str, line: usize) -> Result<()> {
     let Value::Object(map) = value else {
         return Err(Error::msg(format!(
             "{path}: line {line}: a resource must be a YAML map, not {}",
@@ -573,7 +576,8 @@ fn push_object(out: &mut ResMap, value: Value, path: &str, line: usize) -> Resul
             brief(object.as_object().unwrap_or(&serde_json::Map::new()))
         )));
     }
-    out.append(Resource::new(object))
+    out.push(Resource::new(object));
+    Ok(())
 }
 
 /// kustomize's reader rewrites annotations as a string map: scalars become their text,
