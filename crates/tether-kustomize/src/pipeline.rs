@@ -1,6 +1,8 @@
 //! The transformer and generator stages of one kustomization level, in kustomize's order,
 //! and the built-in plugins that `generators:`, `transformers:` and `validators:` configure.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::accumulate::{Accumulator, Target, resources_from_bytes};
@@ -25,10 +27,10 @@ use crate::transform::replicas::{ReplicaCountTransformer, parse_replicas};
 pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
     let k = &target.kustomization;
     let tc = acc.config.clone();
-    let mut steps: Vec<(&'static str, Box<dyn Transformer>)> = Vec::new();
+    let mut steps: Vec<(Cow<'static, str>, Box<dyn Transformer>)> = Vec::new();
     let schema = target.current_schema();
     for t in strategic_merge_entries(&target.loader, &k.patches_strategic_merge, &schema)? {
-        steps.push(("PatchStrategicMergeTransformer", Box::new(t)));
+        steps.push(("PatchStrategicMergeTransformer".into(), Box::new(t)));
     }
     for p in &k.patches {
         let t = PatchTransformer::new(
@@ -39,16 +41,16 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
             &p.options,
             schema.clone(),
         )?;
-        steps.push(("PatchTransformer", Box::new(t)));
+        steps.push(("PatchTransformer".into(), Box::new(t)));
     }
     if let Some(t) = NamespaceTransformer::new(&k.namespace, &tc) {
-        steps.push(("NamespaceTransformer", Box::new(t)));
+        steps.push(("NamespaceTransformer".into(), Box::new(t)));
     }
     if let Some(t) = PrefixSuffixTransformer::prefix(&k.name_prefix, &tc) {
-        steps.push(("PrefixTransformer", Box::new(t)));
+        steps.push(("PrefixTransformer".into(), Box::new(t)));
     }
     if let Some(t) = PrefixSuffixTransformer::suffix(&k.name_suffix, &tc) {
-        steps.push(("SuffixTransformer", Box::new(t)));
+        steps.push(("SuffixTransformer".into(), Box::new(t)));
     }
     for label in &k.labels {
         let t = LabelTransformer::labels_entry(
@@ -59,17 +61,17 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
             &tc.labels,
             &tc,
         )?;
-        steps.push(("LabelTransformer", Box::new(t)));
+        steps.push(("LabelTransformer".into(), Box::new(t)));
     }
     if !k.common_labels.is_empty() {
         steps.push((
-            "LabelTransformer",
+            "LabelTransformer".into(),
             Box::new(LabelTransformer::common_labels(&k.common_labels, &tc)),
         ));
     }
     if !k.common_annotations.is_empty() {
         steps.push((
-            "AnnotationsTransformer",
+            "AnnotationsTransformer".into(),
             Box::new(AnnotationsTransformer::common_annotations(
                 &k.common_annotations,
                 &tc,
@@ -78,17 +80,17 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
     }
     for p in &k.patches_json6902 {
         let t = json6902_entry(&target.loader, p.target.clone(), &p.path, &p.patch)?;
-        steps.push(("PatchJson6902Transformer", Box::new(t)));
+        steps.push(("PatchJson6902Transformer".into(), Box::new(t)));
     }
     for replica in parse_replicas(&k.replicas)? {
         steps.push((
-            "ReplicaCountTransformer",
+            "ReplicaCountTransformer".into(),
             Box::new(ReplicaCountTransformer::new(replica, &tc)),
         ));
     }
     for image in parse_images(&k.images)? {
         steps.push((
-            "ImageTagTransformer",
+            "ImageTagTransformer".into(),
             Box::new(ImageTagTransformer::new(image, &tc)),
         ));
     }
@@ -102,7 +104,7 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
                 message: format!("replacements: {e}"),
             })?;
         let t = ReplacementTransformer::from_fields(fields, &mut |p| load_text(target, p))?;
-        steps.push(("ReplacementTransformer", Box::new(t)));
+        steps.push(("ReplacementTransformer".into(), Box::new(t)));
     }
     for (config, _) in plugin_configs(target, &k.transformers)? {
         let kind = builtin_kind(&config)?.to_owned();
@@ -116,11 +118,11 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
         } else {
             transformer_from_plugin(&config, &kind, &tc)?
         };
-        steps.push((plugin_kind_name(&kind), t));
+        steps.push((kind.into(), t));
     }
     for (kind, step) in steps {
         step.transform(&mut acc.resources)?;
-        target.record_transformation(acc, kind);
+        target.record_transformation(acc, &kind);
     }
     // kustomize has no built-in validators: every validator is an external plugin.
     if let Some((config, _)) = plugin_configs(target, &k.validators)?.first() {
@@ -247,24 +249,6 @@ fn transformer_from_plugin(
         }
     };
     Ok(t)
-}
-
-fn plugin_kind_name(kind: &str) -> &'static str {
-    match kind {
-        "NamespaceTransformer" => "NamespaceTransformer",
-        "PrefixSuffixTransformer" => "PrefixSuffixTransformer",
-        "PrefixTransformer" => "PrefixTransformer",
-        "SuffixTransformer" => "SuffixTransformer",
-        "LabelTransformer" => "LabelTransformer",
-        "AnnotationsTransformer" => "AnnotationsTransformer",
-        "ImageTagTransformer" => "ImageTagTransformer",
-        "ReplicaCountTransformer" => "ReplicaCountTransformer",
-        "PatchTransformer" => "PatchTransformer",
-        "PatchStrategicMergeTransformer" => "PatchStrategicMergeTransformer",
-        "PatchJson6902Transformer" => "PatchJson6902Transformer",
-        "ReplacementTransformer" => "ReplacementTransformer",
-        _ => "Transformer",
-    }
 }
 
 /// The configs of `generators:`/`transformers:`/`validators:` entries: each entry is inline
