@@ -59,6 +59,7 @@ pub mod resmap;
 pub mod resource;
 mod scope;
 pub mod selector;
+pub mod shared_scalars;
 pub mod transform;
 pub mod vars;
 

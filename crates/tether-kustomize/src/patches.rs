@@ -112,6 +112,8 @@ impl Transformer for PatchTransformer {
                     let r = &mut resources.resources[i];
                     r.store_previous_id();
                     apply_json6902(&mut r.object, ops).map_err(|e| Error::msg(e.to_string()))?;
+                    // kustomize rebuilds the object from JSON: no field shares a node any more.
+                    r.shared_scalars.clear();
                 }
                 Ok(())
             }
@@ -174,6 +176,9 @@ fn apply_smp_at(
             .map_err(|e| Error::msg(e.to_string()))?;
     if outcome == SmpOutcome::Deleted || r.object.as_object().is_none_or(|m| m.is_empty()) {
         resources.remove(index);
+    } else {
+        // merge2 copies patched scalars into the existing nodes, shared ones included.
+        r.propagate_shared_scalars();
     }
     Ok(())
 }

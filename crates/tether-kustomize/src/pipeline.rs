@@ -13,6 +13,7 @@ use crate::kustomization::GeneratorArgs;
 use crate::patches::{PatchTransformer, json6902_entry, strategic_merge_entries};
 use crate::replacements::ReplacementTransformer;
 use crate::resmap::ResMap;
+use crate::resource::Resource;
 use crate::transform::Transformer;
 use crate::transform::annotations::AnnotationsTransformer;
 use crate::transform::images::{ImageTagTransformer, parse_images};
@@ -122,6 +123,9 @@ pub fn run_transformers(target: &Target, acc: &mut Accumulator) -> Result<()> {
     }
     for (kind, step) in steps {
         step.transform(&mut acc.resources)?;
+        acc.resources
+            .iter_mut()
+            .for_each(Resource::propagate_shared_scalars);
         target.record_transformation(acc, &kind);
     }
     // kustomize has no built-in validators: every validator is an external plugin.

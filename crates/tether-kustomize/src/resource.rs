@@ -2,6 +2,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::shared_scalars::SharedScalar;
+
 /// Group, version and kind. An empty field in a selector matches anything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Gvk {
@@ -179,6 +181,8 @@ pub struct Resource {
     pub ref_var_names: Vec<String>,
     /// Transformers that ran over it (buildMetadata `transformerAnnotations`).
     pub transformations: Vec<Origin>,
+    /// Fields that share one scalar, as kustomize's label and annotation transformers make them.
+    pub shared_scalars: Vec<SharedScalar>,
 }
 
 /// Where a resource was defined (`config.kubernetes.io/origin` with buildMetadata
@@ -248,6 +252,14 @@ impl Resource {
             origin: None,
             ref_var_names: Vec::new(),
             transformations: Vec::new(),
+            shared_scalars: Vec::new(),
+        }
+    }
+
+    /// Copies a value written into one field of a shared scalar to the fields sharing it.
+    pub fn propagate_shared_scalars(&mut self) {
+        if !self.shared_scalars.is_empty() {
+            crate::shared_scalars::propagate(&mut self.object, &mut self.shared_scalars);
         }
     }
 

@@ -17,6 +17,7 @@
 //! is a map or list, stay as written. Only string scalars, string values of maps and lists of
 //! strings are expanded (a list holding a non-string is an error).
 
+use base64::Engine as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -301,6 +302,7 @@ pub fn resolve_vars(
                 ))
             })?;
         }
+        r.propagate_shared_scalars();
     }
     Ok(values
         .keys()
@@ -470,7 +472,13 @@ fn expand<'a>(
         cursor += 1;
     }
     out.extend_from_slice(&bytes[checkpoint.min(bytes.len())..]);
-    Some(Value::String(String::from_utf8_lossy(&out).into_owned()))
+    Some(Value::String(match String::from_utf8(out) {
+        Ok(text) => text,
+        // The byte-to-rune conversion above can split a multi-byte character. kustomize prints
+        // such a string, which is not UTF-8, as the base64 of its bytes (its YAML encoder tags it
+        // `!!binary` and the JSON round trip of the output drops the tag), so tether does too.
+        Err(invalid) => base64::engine::general_purpose::STANDARD.encode(invalid.as_bytes()),
+    }))
 }
 
 /// What a reference expands to.
@@ -645,6 +653,9 @@ mod tests {
         assert_eq!(run("$$", &vals).0, json!("$"));
         assert_eq!(run("$x", &vals).0, json!("$x"));
         assert_eq!(run("end$", &vals).0, json!("end$"));
+        // `$` takes the first byte of a multi-byte character as a rune; the rest is not UTF-8.
+        assert_eq!(run("$é", &vals).0, json!("JMODqQ=="));
+        assert_eq!(run("5$ €", &vals).0, json!("5$ €"));
         assert_eq!(run("$(S)$(N)", &vals), (json!("svc8080"), vec!["N", "S"]));
     }
 

@@ -21,6 +21,7 @@ use crate::fieldspec::{
     wrong_node_kind,
 };
 use crate::resmap::ResMap;
+use crate::shared_scalars::{creation_mark, resolve_creation_marks};
 use crate::transform::Transformer;
 
 /// Adds labels to the maps its field specs name.
@@ -114,13 +115,21 @@ impl MapEntries {
         }
     }
 
-    fn set(&self, v: &mut Value) -> Result<()> {
+    /// Sets every pair into the map `v`. A key the map lacks gets a creation mark, so `apply`
+    /// can record the fields that share its value (see [`crate::shared_scalars`]).
+    fn set(&self, v: &mut Value, created: &mut bool) -> Result<()> {
         match v {
             // Only reached for a null that was not to be created: kustomize leaves it.
             Value::Null => Ok(()),
             Value::Object(map) => {
-                for (k, val) in &self.pairs {
-                    map.insert(k.clone(), val.clone());
+                for (index, (k, val)) in self.pairs.iter().enumerate() {
+                    match map.get_mut(k) {
+                        Some(slot) => *slot = val.clone(),
+                        None => {
+                            map.insert(k.clone(), creation_mark(index));
+                            *created = true;
+                        }
+                    }
                 }
                 Ok(())
             }
@@ -132,13 +141,22 @@ impl MapEntries {
         if self.pairs.is_empty() {
             return Ok(());
         }
+        let values: Vec<Value> = self.pairs.iter().map(|(_, v)| v.clone()).collect();
         for r in resources.iter_mut() {
             let gvk = r.gvk();
+            let mut created = false;
             for spec in &self.field_specs {
                 apply_field_spec(&mut r.object, &gvk, spec, CreateKind::Map, &mut |v| {
-                    self.set(v)
+                    self.set(v, &mut created)
                 })?;
             }
+            let new_groups = if created {
+                resolve_creation_marks(&mut r.object, &values)
+            } else {
+                Vec::new()
+            };
+            r.propagate_shared_scalars();
+            r.shared_scalars.extend(new_groups);
         }
         Ok(())
     }
