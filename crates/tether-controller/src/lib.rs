@@ -1,6 +1,6 @@
-//! The GitRepository and Kustomization reconcilers.
-//!
-//! Runs on kube-runtime against any cluster, real or embedded.
-//!
-//! Not built yet: issue 4 brings it. The crate exists so the workspace has the shape of
-//! `ARCHITECTURE.md` from the start.
+//! tether's controllers: the GitRepository and Kustomization reconcilers, leader election and
+//! metrics. (Work in progress for issue 4: the reconcilers land on top of tether-source,
+//! tether-build and tether-apply.)
+
+pub mod leader;
+pub mod metrics;
