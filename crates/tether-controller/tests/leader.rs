@@ -1,5 +1,6 @@
 //! Leader election against the embedded control plane over HTTPS: one leader at a time, a
 //! standby takes over after a graceful release at once and after a crash once the lease expires.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed assertion.
 
 use std::time::{Duration, Instant};
 
