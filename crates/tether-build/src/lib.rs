@@ -61,6 +61,7 @@
 
 mod artifact;
 mod build;
+mod cache;
 pub mod envsubst;
 mod error;
 mod generate;
@@ -68,6 +69,7 @@ mod substitute;
 
 pub use artifact::Artifact;
 pub use build::{BuildOptions, Built, Kustomized, build, digest, kustomize, post_build};
+pub use cache::{BuildCache, CacheStats};
 pub use error::Error;
 pub use generate::{PreparedKustomization, prepare};
 pub use substitute::{
