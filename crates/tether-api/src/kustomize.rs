@@ -433,3 +433,74 @@ impl Kustomization {
         self.status.as_ref().map_or(&[], |s| &s.conditions)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn ks(spec: serde_json::Value) -> Kustomization {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {"name": "apps", "namespace": "flux-system"},
+            "spec": spec,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn timeouts_and_intervals_follow_flux() {
+        let secs = std::time::Duration::from_secs;
+        let base = serde_json::json!({"interval": "10m", "prune": true,
+                                      "sourceRef": {"kind": "GitRepository", "name": "a"}});
+        let k = ks(base.clone());
+        assert_eq!(k.timeout(), secs(570), "interval less 30s");
+        assert_eq!(k.retry_interval(), secs(600));
+        let mut short = base.clone();
+        short["interval"] = "40s".into();
+        assert_eq!(ks(short).timeout(), secs(30), "never under 30s");
+        let mut explicit = base.clone();
+        explicit["timeout"] = "2m".into();
+        explicit["retryInterval"] = "1m".into();
+        let k = ks(explicit);
+        assert_eq!((k.timeout(), k.retry_interval()), (secs(120), secs(60)));
+    }
+
+    #[test]
+    fn deletion_policy_and_source_namespace_defaults() {
+        let mut spec = serde_json::json!({"interval": "1m", "prune": false,
+                                          "sourceRef": {"kind": "GitRepository", "name": "a"}});
+        let k = ks(spec.clone());
+        assert_eq!(k.deletion_policy(), DeletionPolicy::MirrorPrune);
+        assert_eq!(k.source_namespace(), Some("flux-system"));
+        spec["deletionPolicy"] = "WaitForTermination".into();
+        spec["sourceRef"]["namespace"] = "shared".into();
+        let k = ks(spec);
+        assert_eq!(k.deletion_policy().as_str(), "WaitForTermination");
+        assert_eq!(k.source_namespace(), Some("shared"));
+    }
+
+    #[test]
+    fn flux_objects_round_trip_unchanged() {
+        // Written the way Flux writes it: omitted empties, Go durations.
+        let spec = serde_json::json!({
+            "interval": "1h0m0s",
+            "path": "./apps",
+            "prune": true,
+            "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+            "postBuild": {"substitute": {"a": "b"},
+                          "substituteFrom": [{"kind": "ConfigMap", "name": "vars", "optional": true}]},
+            "patches": [{"patch": "- op: remove\n  path: /x\n", "target": {"kind": "Deployment"}}],
+            "healthChecks": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "namespace": "apps"}],
+            "kubeConfig": {"secretRef": {"name": "kc", "key": "value.yaml"}},
+        });
+        let k = ks(spec.clone());
+        assert_eq!(serde_json::to_value(&k.spec).unwrap(), spec);
+        // A missing `prune` still reads (as false) so one bad object cannot break a list.
+        let lenient = ks(
+            serde_json::json!({"interval": "1m", "sourceRef": {"kind": "GitRepository", "name": "a"}}),
+        );
+        assert!(!lenient.spec.prune);
+    }
+}
