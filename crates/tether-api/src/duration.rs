@@ -280,6 +280,11 @@ impl JsonSchema for Duration {
     }
 }
 
+/// A duration the controller writes (no pattern: Go prints `µs` and `ns` too).
+pub(crate) fn any_duration_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string"})
+}
+
 /// The schema of `GitRepository.spec.timeout`: hours are not allowed, 60s by default.
 pub(crate) fn git_timeout_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"type": "string", "pattern": GIT_TIMEOUT_PATTERN, "default": "60s"})

@@ -353,11 +353,16 @@ pub struct ResourceRef {
 pub struct Snapshot {
     /// Digest of the built manifests.
     pub digest: String,
+    /// When the digest was first reconciled.
     pub first_reconciled: Time,
+    /// When it was last reconciled.
     pub last_reconciled: Time,
+    /// How long the last reconciliation took (any Go duration, `µs` included).
+    #[schemars(schema_with = "crate::duration::any_duration_schema")]
     pub last_reconciled_duration: Duration,
     /// Reason of the outcome, such as `ReconciliationSucceeded`.
     pub last_reconciled_status: String,
+    /// How many times it was reconciled.
     pub total_reconciliations: i64,
     /// Facts such as `revision` and `originRevision`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
