@@ -395,6 +395,36 @@ mod tests {
     }
 
     #[test]
+    fn existing_files_read_like_fluxs_go_type() {
+        let artifact = Artifact::from_files([(
+            "app/Kustomization",
+            "Resources:\n- a.yaml\nnamespace: one\nNamespace: two\nextra: dropped\nnamePrefix: x-\nnamePrefix: y-\n",
+        )])
+        .unwrap();
+        // At the root, the directory with its own kustomization file is listed whole.
+        let root = prepare(&artifact, &tether_api::KustomizationSpec::default()).unwrap();
+        assert!(root.generated);
+        assert_eq!(root.kustomization["resources"], json!(["./app"]));
+        let spec = tether_api::KustomizationSpec {
+            path: Some("app".into()),
+            ..Default::default()
+        };
+        let prepared = prepare(&artifact, &spec).unwrap();
+        assert_eq!(prepared.path(), "app/Kustomization");
+        assert_eq!(
+            prepared.kustomization,
+            json!({
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": ["a.yaml"],
+                // The later of two keys equal without case wins, as does a repeated key.
+                "namespace": "two",
+                "namePrefix": "y-",
+            })
+        );
+    }
+
+    #[test]
     fn known_fields_come_from_the_engine() {
         for f in [
             "resources",
