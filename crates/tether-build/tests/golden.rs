@@ -315,3 +315,66 @@ fn repeated_builds_are_identical_and_leave_the_artifact_alone() {
             .all(|o| o["metadata"].get("namespace").is_none())
     );
 }
+
+/// The layout `flux bootstrap` writes: `clusters/<name>` without a kustomization of its own,
+/// holding `flux-system/` (with one) and the Kustomizations of the other layers.
+#[test]
+fn flux_bootstrap_layout_builds_like_kubectl() {
+    let gotk_sync = "apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m0s
+  ref:
+    branch: main
+  url: ssh://git@github.com/org/fleet
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m0s
+  path: ./clusters/dev
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+";
+    let layer = |name: &str, depends: &str| {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./{name}/dev\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{depends}"
+        )
+    };
+    let apps = layer("apps", "  dependsOn:\n  - name: infrastructure\n");
+    let infrastructure = layer("infrastructure", "");
+    let a = artifact(&[
+        (
+            "clusters/dev/flux-system/gotk-components.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n",
+        ),
+        ("clusters/dev/flux-system/gotk-sync.yaml", gotk_sync),
+        (
+            "clusters/dev/flux-system/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-components.yaml\n- gotk-sync.yaml\n",
+        ),
+        ("clusters/dev/apps.yaml", &apps),
+        ("clusters/dev/infrastructure.yaml", &infrastructure),
+        ("apps/dev/kustomization.yaml", "resources: []\n"),
+    ]);
+    let prepared = prepare(&a, &spec("./clusters/dev")).unwrap();
+    assert_eq!(
+        prepared.kustomization["resources"],
+        json!(["./apps.yaml", "./flux-system", "./infrastructure.yaml"])
+    );
+    let ours = kustomize(&a, &spec("./clusters/dev")).unwrap();
+    assert_eq!(ours.objects.len(), 5);
+    assert_objects_eq(
+        &ours.objects,
+        &kubectl_kustomize(&a, &prepared),
+        "bootstrap layout",
+    );
+}
