@@ -24,7 +24,10 @@ fn edit_params(manager: &str) -> PatchParams {
 #[tokio::test]
 async fn kubectl_edit_changes_are_reverted_and_added_fields_removed() {
     let env = Env::start().await;
-    let objects = vec![namespace("apps"), deployment("apps", "web", 2, "nginx:1.27")];
+    let objects = vec![
+        namespace("apps"),
+        deployment("apps", "web", 2, "nginx:1.27"),
+    ];
     env.apply(&objects).await;
 
     // What `kubectl edit` does: an Update by the manager kubectl-edit.
@@ -32,24 +35,51 @@ async fn kubectl_edit_changes_are_reverted_and_added_fields_removed() {
     api.patch(
         "web",
         &edit_params("kubectl-edit"),
-        &Patch::Merge(json!({"metadata": {"labels": {"edited": "by-hand"}}, "spec": {"replicas": 5}})),
+        &Patch::Merge(
+            json!({"metadata": {"labels": {"edited": "by-hand"}}, "spec": {"replicas": 5}}),
+        ),
     )
     .await
     .unwrap();
-    let edited = env.get("apps/v1", "Deployment", "apps", "web").await.unwrap();
+    let edited = env
+        .get("apps/v1", "Deployment", "apps", "web")
+        .await
+        .unwrap();
     assert_eq!(edited["spec"]["replicas"], 5);
     assert!(managers(&edited).contains(&"kubectl-edit/Update".to_owned()));
 
     let result = env.apply(&objects).await;
-    assert_eq!(result.action_of(&tether_apply::ObjectRef::new("apps/v1", "Deployment", "apps", "web")), Some(Action::Configured));
-    let fixed = env.get("apps/v1", "Deployment", "apps", "web").await.unwrap();
+    assert_eq!(
+        result.action_of(&tether_apply::ObjectRef::new(
+            "apps/v1",
+            "Deployment",
+            "apps",
+            "web"
+        )),
+        Some(Action::Configured)
+    );
+    let fixed = env
+        .get("apps/v1", "Deployment", "apps", "web")
+        .await
+        .unwrap();
     assert_eq!(fixed["spec"]["replicas"], 2);
-    assert!(fixed["metadata"]["labels"].get("edited").is_none(), "{}", fixed["metadata"]["labels"]);
-    assert!(!managers(&fixed).iter().any(|m| m.starts_with("kubectl")), "{:?}", managers(&fixed));
+    assert!(
+        fixed["metadata"]["labels"].get("edited").is_none(),
+        "{}",
+        fixed["metadata"]["labels"]
+    );
+    assert!(
+        !managers(&fixed).iter().any(|m| m.starts_with("kubectl")),
+        "{:?}",
+        managers(&fixed)
+    );
 
     // Converged: nothing left to do.
     let again = env.apply(&objects).await;
-    assert!(again.entries.iter().all(|e| e.action == Action::Unchanged), "{again}");
+    assert!(
+        again.entries.iter().all(|e| e.action == Action::Unchanged),
+        "{again}"
+    );
     env.shutdown().await;
 }
 
@@ -69,7 +99,10 @@ async fn ssa_merge_keeps_fields_others_added() {
     .unwrap();
     let result = env.apply(&[cm]).await;
     assert_eq!(lines(&result), ["ConfigMap/default/shared configured"]);
-    let live = env.get("v1", "ConfigMap", "default", "shared").await.unwrap();
+    let live = env
+        .get("v1", "ConfigMap", "default", "shared")
+        .await
+        .unwrap();
     // Our field is ours again (a forced apply), theirs stays.
     assert_eq!(live["data"], json!({"mine": "1", "theirs": "x"}));
     env.shutdown().await;
@@ -84,12 +117,22 @@ fn kubectl() -> PathBuf {
             let found = std::env::split_paths(&path)
                 .map(|d| d.join("kubectl"))
                 .find(|c| c.is_file())
-                .expect("no `kubectl` on PATH: the pinned kubectl.1.XX binaries are found beside it");
-            std::fs::canonicalize(&found).unwrap().parent().unwrap().to_path_buf()
+                .expect(
+                    "no `kubectl` on PATH: the pinned kubectl.1.XX binaries are found beside it",
+                );
+            std::fs::canonicalize(&found)
+                .unwrap()
+                .parent()
+                .unwrap()
+                .to_path_buf()
         }
     };
     let binary = dir.join("kubectl.1.33");
-    assert!(binary.is_file(), "the pinned kubectl binary {} is missing", binary.display());
+    assert!(
+        binary.is_file(),
+        "the pinned kubectl binary {} is missing",
+        binary.display()
+    );
     binary
 }
 
@@ -135,14 +178,30 @@ async fn real_kubectl_edit_patch_and_apply_are_corrected_by_the_next_apply() {
     run_kubectl(
         dir.path(),
         &[("KUBE_EDITOR", "sed -i -e s/blue/edited/")],
-        &["edit", "configmap", "settings", "-n", "apps", "--validate=false"],
+        &[
+            "edit",
+            "configmap",
+            "settings",
+            "-n",
+            "apps",
+            "--validate=false",
+        ],
     )
     .await;
     // kubectl patch (manager kubectl-patch) adds a key.
     run_kubectl(
         dir.path(),
         &[],
-        &["patch", "configmap", "settings", "-n", "apps", "--type=merge", "-p", r#"{"data":{"extra":"x"}}"#],
+        &[
+            "patch",
+            "configmap",
+            "settings",
+            "-n",
+            "apps",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"extra":"x"}}"#,
+        ],
     )
     .await;
     // kubectl apply --server-side --force-conflicts (manager kubectl, Apply) changes the image.
@@ -153,33 +212,78 @@ async fn real_kubectl_edit_patch_and_apply_are_corrected_by_the_next_apply() {
     run_kubectl(
         dir.path(),
         &[],
-        &["apply", "--server-side", "--force-conflicts", "--validate=false", "-f", hand_file.to_str().unwrap()],
+        &[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--validate=false",
+            "-f",
+            hand_file.to_str().unwrap(),
+        ],
     )
     .await;
 
-    let cm = env.get("v1", "ConfigMap", "apps", "settings").await.unwrap();
-    assert_eq!(cm["data"], json!({"mode": "edited", "size": "3", "extra": "x"}));
+    let cm = env
+        .get("v1", "ConfigMap", "apps", "settings")
+        .await
+        .unwrap();
+    assert_eq!(
+        cm["data"],
+        json!({"mode": "edited", "size": "3", "extra": "x"})
+    );
     let ms = managers(&cm);
-    assert!(ms.contains(&"kubectl-edit/Update".to_owned()) && ms.contains(&"kubectl-patch/Update".to_owned()), "{ms:?}");
-    let d = env.get("apps/v1", "Deployment", "apps", "web").await.unwrap();
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:hand");
+    assert!(
+        ms.contains(&"kubectl-edit/Update".to_owned())
+            && ms.contains(&"kubectl-patch/Update".to_owned()),
+        "{ms:?}"
+    );
+    let d = env
+        .get("apps/v1", "Deployment", "apps", "web")
+        .await
+        .unwrap();
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:hand"
+    );
 
     let result = env.apply(&objects).await;
     assert_eq!(
         result.changes_summary(),
         "ConfigMap/apps/settings configured\nDeployment/apps/web configured"
     );
-    let cm = env.get("v1", "ConfigMap", "apps", "settings").await.unwrap();
+    let cm = env
+        .get("v1", "ConfigMap", "apps", "settings")
+        .await
+        .unwrap();
     assert_eq!(cm["data"], json!({"mode": "blue", "size": "3"}));
-    let d = env.get("apps/v1", "Deployment", "apps", "web").await.unwrap();
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.27");
-    assert!(d["metadata"]["labels"].get("hand").is_none(), "{}", d["metadata"]["labels"]);
+    let d = env
+        .get("apps/v1", "Deployment", "apps", "web")
+        .await
+        .unwrap();
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.27"
+    );
+    assert!(
+        d["metadata"]["labels"].get("hand").is_none(),
+        "{}",
+        d["metadata"]["labels"]
+    );
     for o in [&cm, &d] {
-        assert!(!managers(o).iter().any(|m| m.starts_with("kubectl")), "{:?}", managers(o));
+        assert!(
+            !managers(o).iter().any(|m| m.starts_with("kubectl")),
+            "{:?}",
+            managers(o)
+        );
     }
     // What kubectl shows afterwards agrees.
     let shown: serde_json::Value = serde_json::from_str(
-        &run_kubectl(dir.path(), &[], &["get", "configmap", "settings", "-n", "apps", "-o", "json"]).await,
+        &run_kubectl(
+            dir.path(),
+            &[],
+            &["get", "configmap", "settings", "-n", "apps", "-o", "json"],
+        )
+        .await,
     )
     .unwrap();
     assert_eq!(shown["data"], json!({"mode": "blue", "size": "3"}));
@@ -195,16 +299,43 @@ async fn client_side_kubectl_apply_is_taken_over_and_its_annotation_dropped() {
     let before = config_map("default", "legacy", json!({"a": "1", "old": "x"}));
     let file = dir.path().join("legacy.json");
     std::fs::write(&file, serde_json::to_string(&before).unwrap()).unwrap();
-    run_kubectl(dir.path(), &[], &["apply", "--validate=false", "-f", file.to_str().unwrap()]).await;
-    let live = env.get("v1", "ConfigMap", "default", "legacy").await.unwrap();
-    assert!(live["metadata"]["annotations"].get(LAST_APPLIED_ANNOTATION).is_some());
-    assert!(managers(&live).contains(&"kubectl-client-side-apply/Update".to_owned()), "{:?}", managers(&live));
+    run_kubectl(
+        dir.path(),
+        &[],
+        &["apply", "--validate=false", "-f", file.to_str().unwrap()],
+    )
+    .await;
+    let live = env
+        .get("v1", "ConfigMap", "default", "legacy")
+        .await
+        .unwrap();
+    assert!(
+        live["metadata"]["annotations"]
+            .get(LAST_APPLIED_ANNOTATION)
+            .is_some()
+    );
+    assert!(
+        managers(&live).contains(&"kubectl-client-side-apply/Update".to_owned()),
+        "{:?}",
+        managers(&live)
+    );
 
-    let result = env.apply(&[config_map("default", "legacy", json!({"a": "1"}))]).await;
+    let result = env
+        .apply(&[config_map("default", "legacy", json!({"a": "1"}))])
+        .await;
     assert_eq!(lines(&result), ["ConfigMap/default/legacy configured"]);
-    let live = env.get("v1", "ConfigMap", "default", "legacy").await.unwrap();
+    let live = env
+        .get("v1", "ConfigMap", "default", "legacy")
+        .await
+        .unwrap();
     assert_eq!(live["data"], json!({"a": "1"}));
-    assert!(live["metadata"].get("annotations").is_none_or(|a| a.get(LAST_APPLIED_ANNOTATION).is_none()), "{}", live["metadata"]);
+    assert!(
+        live["metadata"]
+            .get("annotations")
+            .is_none_or(|a| a.get(LAST_APPLIED_ANNOTATION).is_none()),
+        "{}",
+        live["metadata"]
+    );
     assert_eq!(managers(&live), ["kustomize-controller/Apply"]);
     env.shutdown().await;
 }
