@@ -60,6 +60,10 @@
 //!   `Ready=False` is InProgress, only `Stalled=True` is Failed) plus Flux's Job rule (Current
 //!   once complete).
 
+// Errors carry the object they name (five strings); they are rare and end a reconcile, so their
+// size on the error path does not matter.
+#![allow(clippy::result_large_err)]
+
 mod changeset;
 mod cleanup;
 mod client;
@@ -88,3 +92,26 @@ pub use wait::{HealthError, ObjectHealth, WaitOptions};
 
 // So callers can name the propagation policy without depending on kube directly.
 pub use kube::api::PropagationPolicy;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spawnable<F: std::future::Future + Send + 'static>(_: F) {}
+
+    /// The controller runs these on spawned tasks: they must be `Send` (checked at compile time;
+    /// a stream of borrowed items once made `wait` unspawnable).
+    #[allow(dead_code)]
+    fn engine_futures_can_be_spawned(
+        m: ResourceManager,
+        apply: ApplyOptions,
+        delete: DeleteOptions,
+        wait: WaitOptions,
+    ) {
+        let (m1, m2, m3, w2) = (m.clone(), m.clone(), m.clone(), wait.clone());
+        spawnable(async move { m1.apply_all_staged(vec![], &apply).await });
+        spawnable(async move { m2.delete_all(&[], &delete).await });
+        spawnable(async move { m3.wait(&[], &wait).await });
+        spawnable(async move { m.wait_for_termination(&[], &w2).await });
+    }
+}

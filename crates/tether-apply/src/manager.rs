@@ -315,8 +315,13 @@ impl ResourceManager {
                 .iter()
                 .position(|p| kind_rank(&p.desired.object.kind) != rank)
                 .map_or(pending.len(), |n| start + n);
-            let results: Vec<Result<(), Error>> = stream::iter(&pending[start..end])
-                .map(|p| self.write(&p.desired))
+            // Owned items keep the future `Send` for callers that spawn it (see `wait::poll`).
+            let batch: Vec<Desired> = pending[start..end]
+                .iter()
+                .map(|p| p.desired.clone())
+                .collect();
+            let results: Vec<Result<(), Error>> = stream::iter(batch)
+                .map(|d| async move { self.write(&d).await })
                 .buffered(concurrency)
                 .collect()
                 .await;

@@ -29,11 +29,13 @@ pub fn normalize_manifest(object: &mut Value) {
         ("batch/v1", "CronJob") => Some("/spec/jobTemplate/spec/template/spec"),
         _ => None,
     };
-    if let Some(spec) = pod_spec.and_then(|p| object.pointer_mut(p)) {
-        if let Some(containers) = spec.get_mut("containers").and_then(Value::as_array_mut) {
-            for container in containers {
-                default_port_protocols(container.get_mut("ports"));
-            }
+    if let Some(containers) = pod_spec
+        .and_then(|p| object.pointer_mut(p))
+        .and_then(|spec| spec.get_mut("containers"))
+        .and_then(Value::as_array_mut)
+    {
+        for container in containers {
+            default_port_protocols(container.get_mut("ports"));
         }
     }
     if api_version == "v1" && kind == "Service" {

@@ -135,14 +135,16 @@ impl ResourceManager {
     }
 
     async fn poll(&self, objects: &[ObjectRef]) -> Vec<ObjectHealth> {
-        stream::iter(objects)
+        // Owned items: a stream of borrowed ones is not `Send` for every lifetime, which would
+        // keep callers from spawning the wait.
+        stream::iter(objects.to_vec())
             .map(|object| async move {
-                let (status, message) = match self.read_status(object).await {
+                let (status, message) = match self.read_status(&object).await {
                     Ok(s) => s,
                     Err(e) => (Status::Unknown, format!("can't determine status: {e}")),
                 };
                 ObjectHealth {
-                    object: object.clone(),
+                    object,
                     status,
                     message,
                 }
