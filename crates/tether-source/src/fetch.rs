@@ -480,6 +480,24 @@ fn flatten(text: &str) -> String {
         .join(": ")
 }
 
+/// The lines of ssh's host-key complaint that help a user (ssh's banner and its advice about
+/// the temporary known_hosts file do not).
+fn host_key_summary(stderr: &str) -> String {
+    const USEFUL: [&str; 5] = [
+        "fingerprint for",
+        "SHA256:",
+        "Host key for",
+        "host key is known",
+        "Host key verification failed",
+    ];
+    stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| USEFUL.iter().any(|u| l.contains(u)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Names authentication, host-key and TLS failures, which gix reports as transport errors.
 fn classify(kind: FetchErrorKind, ssh: Option<&SshWrapper>) -> FetchErrorKind {
     let FetchErrorKind::Transport(text) = kind else {
@@ -492,7 +510,7 @@ fn classify(kind: FetchErrorKind, ssh: Option<&SshWrapper>) -> FetchErrorKind {
             || stderr.contains("No ED25519 host key is known")
             || stderr.contains("host key for")
         {
-            return FetchErrorKind::HostKeyVerification(stderr);
+            return FetchErrorKind::HostKeyVerification(host_key_summary(&ssh.stderr()));
         }
         if stderr.contains("Permission denied") {
             return FetchErrorKind::Authentication(stderr);
