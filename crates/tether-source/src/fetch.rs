@@ -57,6 +57,17 @@ impl Checkout {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // One value per fetch, moved once.
+enum Fetched {
+    Unchanged(String),
+    New {
+        revision: String,
+        commit: gix::ObjectId,
+        tree: gix::ObjectId,
+        repo: gix::ThreadSafeRepository,
+    },
+}
+
 pub(crate) struct Fetch<'a> {
     pub(crate) spec: &'a GitSourceSpec,
     pub(crate) auth: &'a GitAuth,
@@ -105,16 +116,31 @@ impl Fetch<'_> {
             ),
             _ => None,
         };
-        let result = self.run_in(&strategy, dir, ssh.as_ref());
-        result.map_err(|kind| self.err(classify(kind, ssh.as_ref())))
+        // Classified while `dir` (holding ssh's error log) still exists.
+        match self.fetch_into(&strategy, dir.path(), ssh.as_ref()) {
+            Ok(Fetched::Unchanged(revision)) => Ok(FetchOutcome::Unchanged { revision }),
+            Ok(Fetched::New {
+                revision,
+                commit,
+                tree,
+                repo,
+            }) => Ok(FetchOutcome::Fetched(Box::new(Checkout {
+                revision,
+                commit,
+                tree,
+                repo,
+                _dir: dir,
+            }))),
+            Err(kind) => Err(self.err(classify(kind, ssh.as_ref()))),
+        }
     }
 
-    fn run_in(
+    fn fetch_into(
         &self,
         strategy: &Strategy,
-        dir: tempfile::TempDir,
+        dir: &std::path::Path,
         ssh: Option<&SshWrapper>,
-    ) -> Result<FetchOutcome, FetchErrorKind> {
+    ) -> Result<Fetched, FetchErrorKind> {
         let mut overrides = vec![
             // Our own credentials callback answers; never a terminal prompt or a helper.
             "credential.helper=".to_owned(),
@@ -124,7 +150,7 @@ impl Fetch<'_> {
             overrides.push(format!("core.sshCommand={}", ssh.program.display()));
             overrides.push("ssh.variant=ssh".to_owned());
         }
-        let git_dir = dir.path().join("repo.git");
+        let git_dir = dir.join("repo.git");
         let repo = gix::ThreadSafeRepository::init_opts(
             &git_dir,
             gix::create::Kind::Bare,
@@ -205,7 +231,7 @@ impl Fetch<'_> {
         if let (Some(last), Some(id)) = (self.last_revision, advertised) {
             let rev = revision(strategy, &resolved_name, &id.to_string());
             if rev == last {
-                return Ok(FetchOutcome::Unchanged { revision: rev });
+                return Ok(Fetched::Unchanged(rev));
             }
         }
         let mut prepare = prepare;
@@ -256,13 +282,12 @@ impl Fetch<'_> {
             .map_err(|e| transport("reading the commit's tree", &e))?
             .detach();
         let commit_hex = commit.id.to_string();
-        Ok(FetchOutcome::Fetched(Box::new(Checkout {
+        Ok(Fetched::New {
             revision: revision(strategy, &resolved_name, &commit_hex),
             commit: commit.id,
             tree,
             repo,
-            _dir: dir,
-        })))
+        })
     }
 
     /// The URL gix connects to. SSH URLs without a user get `git@`, as Flux does.
@@ -455,6 +480,24 @@ fn flatten(text: &str) -> String {
         .join(": ")
 }
 
+/// The lines of ssh's host-key complaint that help a user (ssh's banner and its advice about
+/// the temporary known_hosts file do not).
+fn host_key_summary(stderr: &str) -> String {
+    const USEFUL: [&str; 5] = [
+        "fingerprint for",
+        "SHA256:",
+        "Host key for",
+        "host key is known",
+        "Host key verification failed",
+    ];
+    stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| USEFUL.iter().any(|u| l.contains(u)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Names authentication, host-key and TLS failures, which gix reports as transport errors.
 fn classify(kind: FetchErrorKind, ssh: Option<&SshWrapper>) -> FetchErrorKind {
     let FetchErrorKind::Transport(text) = kind else {
@@ -467,7 +510,7 @@ fn classify(kind: FetchErrorKind, ssh: Option<&SshWrapper>) -> FetchErrorKind {
             || stderr.contains("No ED25519 host key is known")
             || stderr.contains("host key for")
         {
-            return FetchErrorKind::HostKeyVerification(stderr);
+            return FetchErrorKind::HostKeyVerification(host_key_summary(&ssh.stderr()));
         }
         if stderr.contains("Permission denied") {
             return FetchErrorKind::Authentication(stderr);

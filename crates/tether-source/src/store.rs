@@ -194,7 +194,17 @@ impl ArtifactStore {
                 .try_clone()
                 .map_err(|e| ArtifactError::io("opening", tmp.path(), e))?,
         );
-        let packed = pack::pack_tree(repo, tree, spec_ignore, file)?;
+        let packed = pack::pack_tree(repo, tree, spec_ignore, file).map_err(|e| match e {
+            // The packer writes to a stream; name the file here.
+            ArtifactError::Io { what, path, source } if path.as_os_str().is_empty() => {
+                ArtifactError::Io {
+                    what,
+                    path: target.clone(),
+                    source,
+                }
+            }
+            other => other,
+        })?;
         tmp.as_file()
             .sync_all()
             .map_err(|e| ArtifactError::io("syncing", tmp.path(), e))?;

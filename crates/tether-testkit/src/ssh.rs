@@ -177,6 +177,17 @@ impl SshGitServer {
         ))
     }
 
+    /// Authorizes one more client public key (an `ssh-ed25519 AAAA…` line).
+    pub fn authorize(&self, public_key: &str) -> Result<(), TestkitError> {
+        use std::io::Write;
+        let path = self.dir.path().join("authorized_keys");
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| TestkitError::io("opening", &path, e))?;
+        writeln!(file, "{}", public_key.trim()).map_err(|e| TestkitError::io("writing", &path, e))
+    }
+
     /// What `sshd` logged so far (for failure messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
