@@ -47,6 +47,13 @@
 //! - A prune never deletes an object that does not carry all the owner labels.
 //! - Every wait has a deadline and polls with a growing pause (no busy loop).
 //!
+//! # Performance
+//!
+//! Per object: one GET and one dry-run apply, plus one apply when it changed and one JSON patch
+//! when kubectl's fields are taken over. Requests run [`ApplyOptions::concurrency`] at a time.
+//! `cargo bench -p tether-apply --bench apply` applies 1,000 objects to the embedded control
+//! plane (first apply and no-op re-apply) at several concurrency limits.
+//!
 //! # Caveats
 //!
 //! - Immutable-field errors are recognized by message (422 with "field is immutable", "may not

@@ -79,6 +79,9 @@ pub struct DeleteOptions {
     pub concurrency: usize,
 }
 
+/// Measured with `cargo bench -p tether-apply --bench apply` (1,000 objects, embedded control
+/// plane, 2 shared cores): a first apply takes 1.3 s one request at a time, 0.85 s at 8 and
+/// 0.76 s at 16; 8 keeps most of the gain without crowding a real API server's fair queuing.
 const DEFAULT_CONCURRENCY: usize = 8;
 
 /// Applies, prunes and health-checks sets of objects on one cluster. Cheap to clone.

@@ -42,7 +42,8 @@ const LAST: &[&str] = &[
     "ValidatingWebhookConfiguration",
 ];
 
-/// The rank of a kind: negative for [`FIRST`], positive for [`LAST`], 0 otherwise.
+/// The rank of a kind: negative for the kinds applied first (in their order), positive for the
+/// webhook configurations applied last, 0 otherwise.
 pub fn kind_rank(kind: &str) -> i32 {
     let len = |l: &[&str]| i32::try_from(l.len()).unwrap_or(i32::MAX);
     if let Some(i) = FIRST.iter().position(|k| *k == kind) {

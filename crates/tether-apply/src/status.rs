@@ -405,8 +405,14 @@ fn pod(o: &Value) -> (Status, String) {
             if all.iter().any(|c| {
                 c.type_ == "PodScheduled" && c.status == "False" && c.reason == "Unschedulable"
             }) {
-                // kstatus gives a pod 15 s to be scheduled; we cannot read the age reliably
-                // without a clock source here, so it stays InProgress until the timeout.
+                // kstatus gives a pod 15 s to be scheduled before calling it unschedulable.
+                let created = str_at(o, "/metadata/creationTimestamp", "")
+                    .parse::<jiff::Timestamp>()
+                    .ok();
+                let window = jiff::SignedDuration::from_secs(15);
+                if created.is_some_and(|t| jiff::Timestamp::now().duration_since(t) > window) {
+                    return failed("Pod could not be scheduled");
+                }
                 return in_progress("Pod has not been scheduled");
             }
             in_progress("Pod is in the Pending phase")
@@ -609,6 +615,18 @@ mod tests {
             ),
             Status::Failed
         );
+        let unschedulable = |created: &str| {
+            json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"creationTimestamp": created},
+            "status": {"phase": "Pending", "conditions": [
+                {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}})
+        };
+        assert_eq!(
+            status(unschedulable("2020-01-01T00:00:00Z")),
+            Status::Failed
+        );
+        let just_now = jiff::Timestamp::now().to_string();
+        assert_eq!(status(unschedulable(&just_now)), Status::InProgress);
         assert_eq!(
             status(json!({"apiVersion": "v1", "kind": "Namespace", "status": {"phase": "Active"}})),
             Status::Current

@@ -321,3 +321,35 @@ async fn cluster_scoped_objects_drop_a_namespace() {
     assert_eq!(statuses[0].status, Status::Current);
     env.shutdown().await;
 }
+
+#[tokio::test]
+async fn class_kinds_form_their_own_stage_between_definitions_and_the_rest() {
+    let env = Env::start().await;
+    let objects = vec![
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "runner", "namespace": "jobs"}}),
+        json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+               "metadata": {"name": "high"}, "value": 1000}),
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+               "metadata": {"name": "internal"}, "spec": {"controller": "example.com/ingress"}}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+               "metadata": {"name": "runner"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "runner"},
+               "subjects": [{"kind": "ServiceAccount", "name": "runner", "namespace": "jobs"}]}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+               "metadata": {"name": "runner"}, "rules": []}),
+        namespace("jobs"),
+    ];
+    let result = env.apply(&objects).await;
+    assert_eq!(
+        lines(&result),
+        [
+            "Namespace/jobs created",
+            "ClusterRole/runner created",
+            "PriorityClass/high created",
+            "IngressClass/internal created",
+            "ClusterRoleBinding/runner created",
+            "ServiceAccount/jobs/runner created",
+        ]
+    );
+    env.shutdown().await;
+}
