@@ -3,6 +3,8 @@
 
 mod apiserver;
 mod bench;
+mod controller;
+mod dev;
 mod kustomize;
 mod remote;
 
@@ -32,6 +34,10 @@ struct Cli {
 enum Command {
     /// Run the embedded API-only Kubernetes control plane.
     Apiserver(apiserver::Args),
+    /// Run the GitRepository and Kustomization controllers against a cluster.
+    Controller(controller::Args),
+    /// Run the embedded control plane with tether's CRDs and controllers in one process.
+    Dev(dev::Args),
     /// Measure tether's speed (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(bench::Target),
@@ -51,6 +57,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Apiserver(args) => apiserver::run(args),
         Command::Bench(target) => bench::run(target),
+        Command::Controller(args) => controller::run(args),
+        Command::Dev(args) => dev::run(args),
         Command::Kustomize(command) => kustomize::run(command),
         Command::Completion { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "tether", &mut std::io::stdout());

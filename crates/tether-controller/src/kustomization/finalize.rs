@@ -1,0 +1,129 @@
+//! Deleting a Kustomization: prune its inventory as `deletionPolicy` says, then drop the
+//! finalizer. A failed prune keeps the finalizer, so the object stays until its objects are gone
+//! (the reconcile is retried with backoff).
+
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::events::{Event, EventType};
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+use tether_api::conditions::Reason;
+use tether_api::{DeletionPolicy, Kustomization, keys};
+use tether_apply::WaitOptions;
+
+use super::{ReconcileError, from_api_inventory};
+use crate::context::Context;
+
+pub async fn finalize(
+    ks: &Kustomization,
+    ctx: &Context,
+    api: &Api<Kustomization>,
+) -> Result<(), ReconcileError> {
+    let namespace = ks.namespace().unwrap_or_default();
+    let name = ks.name_any();
+    let fail = |message: String| ReconcileError::Finalize {
+        namespace: namespace.clone(),
+        name: name.clone(),
+        message,
+    };
+    let policy = ks.deletion_policy();
+    let prune = match policy {
+        DeletionPolicy::MirrorPrune => ks.spec.prune,
+        DeletionPolicy::Delete | DeletionPolicy::WaitForTermination => true,
+        DeletionPolicy::Orphan => false,
+    };
+    // Flux leaves the objects of a suspended Kustomization alone, even on deletion.
+    if prune && !ks.spec.suspend {
+        let objects = from_api_inventory(ks.status.as_ref().and_then(|s| s.inventory.as_ref()))
+            .objects()
+            .map_err(|e| fail(format!("invalid inventory in status: {e}")))?;
+        if !objects.is_empty() {
+            let options = ctx.applier.delete_options(&name, &namespace);
+            match ctx.applier.delete_all(&objects, &options).await {
+                Ok(changes) => {
+                    let summary = changes.changes_summary();
+                    if !summary.is_empty() {
+                        publish(
+                            ctx,
+                            ks,
+                            EventType::Normal,
+                            Reason::PruneFailed,
+                            summary,
+                            true,
+                        )
+                        .await;
+                    }
+                }
+                Err(e) => {
+                    let message = format!("pruning on deletion failed: {e}");
+                    publish(
+                        ctx,
+                        ks,
+                        EventType::Warning,
+                        Reason::PruneFailed,
+                        message.clone(),
+                        false,
+                    )
+                    .await;
+                    return Err(fail(message));
+                }
+            }
+            if policy == DeletionPolicy::WaitForTermination {
+                let wait = WaitOptions {
+                    interval: ctx.options.health_poll,
+                    timeout: ks.timeout(),
+                    fail_fast: false,
+                };
+                ctx.applier
+                    .wait_for_termination(&objects, &wait)
+                    .await
+                    .map_err(|e| fail(format!("waiting for pruned objects to go: {e}")))?;
+            }
+        }
+    }
+    let finalizers: Vec<&String> = ks
+        .finalizers()
+        .iter()
+        .filter(|f| *f != keys::FINALIZER)
+        .collect();
+    let patch =
+        json!({"metadata": {"finalizers": finalizers, "resourceVersion": ks.resource_version()}});
+    match api
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+    {
+        Ok(_) => Ok(()),
+        // Already gone (another replica finished first): nothing left to do.
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(source) => Err(ReconcileError::Api {
+            namespace,
+            name,
+            source,
+        }),
+    }
+}
+
+/// `pruned` events use Flux's "garbage collection" wording with reason `Progressing`.
+async fn publish(
+    ctx: &Context,
+    ks: &Kustomization,
+    type_: EventType,
+    reason: Reason,
+    note: String,
+    pruned: bool,
+) {
+    let reason = if pruned { Reason::Progressing } else { reason };
+    let event = Event {
+        type_,
+        reason: reason.as_str().to_owned(),
+        note: Some(note.chars().take(1000).collect()),
+        action: "Finalize".to_owned(),
+        secondary: None,
+    };
+    if let Err(e) = ctx
+        .kustomize_events
+        .publish(&event, &ks.object_ref(&()))
+        .await
+    {
+        tracing::warn!(error = %e, "cannot publish event");
+    }
+}

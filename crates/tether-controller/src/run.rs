@@ -1,0 +1,172 @@
+//! Running the reconcilers: kube-runtime controllers over GitRepositories and Kustomizations,
+//! with the triggers Flux uses plus one it lacks.
+//!
+//! - A Kustomization reconciles when its generation or its `reconcile.fluxcd.io/requestedAt`
+//!   annotation changes (not on its own status writes), on deletion, and on its requeue timer.
+//! - A GitRepository whose artifact revision changes triggers the Kustomizations that use it.
+//! - A Kustomization that becomes Ready, or applies a new revision, triggers the Kustomizations
+//!   that depend on it (Flux only polls every `--requeue-dependency`).
+//! - Same for GitRepositories: generation and requestedAt changes, deletion, the interval.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{FutureExt as _, StreamExt as _};
+use kube::api::Api;
+use kube::runtime::controller::{Action, Config, Controller};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Resource, ResourceExt};
+use tether_api::{GitRepository, Kustomization, keys};
+
+use crate::context::Context;
+use crate::gitrepository;
+use crate::kustomization;
+
+/// How many objects of each kind reconcile at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Concurrency {
+    pub git_repositories: u16,
+    pub kustomizations: u16,
+}
+
+/// What makes an object worth reconciling again: its generation, the requestedAt annotation,
+/// deletion and finalizers (not status writes).
+fn spec_or_request(obj: &impl Resource) -> Option<u64> {
+    let mut h = DefaultHasher::new();
+    obj.meta().generation.hash(&mut h);
+    obj.meta()
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(keys::RECONCILE_REQUESTED_AT_ANNOTATION))
+        .hash(&mut h);
+    obj.meta().deletion_timestamp.is_some().hash(&mut h);
+    obj.meta().finalizers.hash(&mut h);
+    Some(h.finish())
+}
+
+fn artifact_revision(repo: &GitRepository) -> Option<u64> {
+    let mut h = DefaultHasher::new();
+    repo.artifact()
+        .map(|a| (&a.revision, &a.digest))
+        .hash(&mut h);
+    Some(h.finish())
+}
+
+/// What dependents care about: readiness at the current generation and the applied revision.
+fn readiness(ks: &Kustomization) -> Option<u64> {
+    let mut h = DefaultHasher::new();
+    tether_api::conditions::is_ready(ks.conditions()).hash(&mut h);
+    ks.status
+        .as_ref()
+        .map(|s| s.observed_generation)
+        .hash(&mut h);
+    ks.status
+        .as_ref()
+        .and_then(|s| s.last_applied_revision.as_deref())
+        .hash(&mut h);
+    Some(h.finish())
+}
+
+fn users_of(store: &Store<Kustomization>, repo: &GitRepository) -> Vec<ObjectRef<Kustomization>> {
+    let ns = repo.namespace();
+    let name = repo.name_any();
+    store
+        .state()
+        .iter()
+        .filter(|ks| {
+            ks.spec.source_ref.kind == tether_api::GIT_REPOSITORY_KIND
+                && ks.spec.source_ref.name == name
+                && ks.source_namespace() == ns.as_deref()
+        })
+        .map(|ks| ObjectRef::from_obj(ks.as_ref()))
+        .collect()
+}
+
+fn dependents_of(
+    store: &Store<Kustomization>,
+    dep: &Kustomization,
+) -> Vec<ObjectRef<Kustomization>> {
+    let ns = dep.namespace().unwrap_or_default();
+    let name = dep.name_any();
+    store
+        .state()
+        .iter()
+        .filter(|ks| {
+            kustomization::deps::dependency_keys(ks)
+                .iter()
+                .any(|(n, m)| *n == ns && *m == name)
+        })
+        .map(|ks| ObjectRef::from_obj(ks.as_ref()))
+        .collect()
+}
+
+/// Runs both controllers until `shutdown` resolves; returns once they have drained.
+pub async fn run_controllers(
+    ctx: Arc<Context>,
+    concurrency: Concurrency,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let client = ctx.client.clone();
+    let shutdown = shutdown.shared();
+
+    // Kustomizations: the reflector's store answers the triggers' lookups.
+    let ks_api: Api<Kustomization> = Api::all(client.clone());
+    let (ks_store, ks_writer) = reflector::store();
+    let ks_changes = watcher(ks_api.clone(), watcher::Config::default())
+        .default_backoff()
+        .reflect(ks_writer)
+        .applied_objects()
+        .predicate_filter(spec_or_request, Default::default());
+    let repo_changes = watcher(
+        Api::<GitRepository>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .applied_objects()
+    .predicate_filter(artifact_revision, Default::default());
+    let readiness_changes = watcher(ks_api, watcher::Config::default())
+        .default_backoff()
+        .applied_objects()
+        .predicate_filter(readiness, Default::default());
+    let users_store = ks_store.clone();
+    let dependents_store = ks_store.clone();
+    let kustomizations = Controller::for_stream(ks_changes, ks_store)
+        .with_config(Config::default().concurrency(concurrency.kustomizations))
+        .watches_stream(repo_changes, move |repo| users_of(&users_store, &repo))
+        .watches_stream(readiness_changes, move |dep| {
+            dependents_of(&dependents_store, &dep)
+        })
+        .graceful_shutdown_on(shutdown.clone())
+        .run(kustomization::reconcile, error_policy, ctx.clone())
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "kustomization controller");
+            }
+        });
+
+    let repo_api: Api<GitRepository> = Api::all(client);
+    let (repo_store, repo_writer) = reflector::store();
+    let repo_triggers = watcher(repo_api, watcher::Config::default())
+        .default_backoff()
+        .reflect(repo_writer)
+        .applied_objects()
+        .predicate_filter(spec_or_request, Default::default());
+    let repositories = Controller::for_stream(repo_triggers, repo_store)
+        .with_config(Config::default().concurrency(concurrency.git_repositories))
+        .graceful_shutdown_on(shutdown)
+        .run(gitrepository::reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "gitrepository controller");
+            }
+        });
+    futures::join!(kustomizations, repositories);
+}
+
+/// Failures that kept a reconcile from writing its status: retry with a short backoff.
+fn error_policy<K, E: std::fmt::Display>(_obj: Arc<K>, error: &E, _ctx: Arc<Context>) -> Action {
+    tracing::warn!(error = %error, "reconcile failed; retrying in 5s");
+    Action::requeue(Duration::from_secs(5))
+}
