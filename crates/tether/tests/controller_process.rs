@@ -3,7 +3,9 @@
 //! - a controller killed with SIGKILL in the middle of an apply is replaced by a new process that
 //!   takes the lease, converges with every inventory object present and no orphan, and prunes;
 //! - with two controllers only the lease holder reconciles, and the standby takes over when the
-//!   holder is killed;
+//!   holder is killed, and a SIGTERM'd leader exits 0 and gives the lease up;
+//! - (ignored until fixed in tether-controller) objects a killed controller applied and Git
+//!   removed before the restart must be pruned, not orphaned;
 //! - `tether dev --empty` serves the API with the CRDs installed to kubectl, reconciles what
 //!   kubectl applies, and exits 0 on SIGTERM; without `--empty` it refuses to start.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed assertion.
@@ -257,16 +259,17 @@ async fn all_named(client: &kube::Client) -> BTreeSet<String> {
 async fn assert_converged(client: &kube::Client, expected: &BTreeSet<String>) {
     let inv = inventory(client).await;
     assert_eq!(&inv, expected, "inventory of fleet");
-    let found = wait_for(
-        "the labelled objects to match the inventory",
-        Duration::from_secs(20),
-        async || {
-            let found = labelled(client).await;
-            (&found == expected).then_some(found)
-        },
-    )
-    .await;
-    assert_eq!(&found, expected);
+    // Pruning may trail the Ready condition by a moment; then the sets must match exactly.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut found = labelled(client).await;
+    while &found != expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        found = labelled(client).await;
+    }
+    assert_eq!(
+        &found, expected,
+        "objects labelled as fleet's (left) vs its inventory (right)"
+    );
     assert_eq!(
         &all_named(client).await,
         expected,
@@ -355,7 +358,7 @@ async fn only_the_leader_reconciles_and_the_standby_takes_over_when_it_dies() {
 
     let (mut a, a_metrics) = controller("ctl-a", dir.path(), &kubeconfig, &dir.path().join("a"));
     wait_holder(&client, "ctl-a", Duration::from_secs(20)).await;
-    let (_b, b_metrics) = controller("ctl-b", dir.path(), &kubeconfig, &dir.path().join("b"));
+    let (mut b, b_metrics) = controller("ctl-b", dir.path(), &kubeconfig, &dir.path().join("b"));
     create_sync(&client, &remote.git.url("fleet.git")).await;
     let kss = Api::<Kustomization>::namespaced(client.clone(), "flux-system");
     wait_ready(
@@ -400,6 +403,20 @@ async fn only_the_leader_reconciles_and_the_standby_takes_over_when_it_dies() {
     assert!(
         reconciled_kustomization(&http_get(&b_metrics, "/metrics")),
         "the new leader reconciled fleet"
+    );
+
+    // Graceful shutdown: SIGTERM exits 0 and gives the lease up rather than letting it expire.
+    b.signal("TERM");
+    let status = b.wait_exit(Duration::from_secs(30));
+    assert!(
+        status.success(),
+        "ctl-b after SIGTERM: {status}\n{}",
+        b.log()
+    );
+    let after = holder(&client).await;
+    assert!(
+        after.as_deref().is_none_or(|h| !h.starts_with("ctl-b-")),
+        "the lease is still held by {after:?} after ctl-b exited"
     );
 }
 
@@ -531,4 +548,58 @@ fn tether_dev_without_empty_refuses_to_start() {
     assert!(!status.success(), "tether dev without --empty succeeded");
     let log = dev.log();
     assert!(log.contains("--empty"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fails: tether-controller writes the inventory only after the apply \
+            (kustomization/mod.rs step 6), so objects applied by a killed controller and removed \
+            from Git before the restart are never pruned"]
+async fn objects_applied_by_a_killed_controller_and_removed_from_git_meanwhile_are_not_orphaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_apiserver, kubeconfig, client) = apiserver(dir.path()).await;
+    tether_controller::install_crds(&client).await.unwrap();
+    let (mut remote, _) = Remote::new(10);
+    let storage = dir.path().join("storage");
+
+    let (mut a, _) = controller("ctl-a", dir.path(), &kubeconfig, &storage);
+    wait_holder(&client, "ctl-a", Duration::from_secs(20)).await;
+    create_sync(&client, &remote.git.url("fleet.git")).await;
+    let cms = Api::<ConfigMap>::namespaced(client.clone(), "default");
+    wait_for(
+        "ctl-a to start applying",
+        Duration::from_secs(60),
+        async || {
+            let list = cms
+                .list(&ListParams::default().labels(&format!("{OWNER}=fleet")))
+                .await
+                .ok()?;
+            (!list.items.is_empty()).then_some(())
+        },
+    )
+    .await;
+    a.kill9();
+    let at_kill = labelled(&client).await;
+    eprintln!("ctl-a killed with {} of 20 objects applied", at_kill.len());
+
+    // While no controller runs, half the files leave Git.
+    for i in 5..10 {
+        remote.work.remove(&format!("apps/cm-{i:02}.yaml")).unwrap();
+        remote
+            .work
+            .remove(&format!("apps/web-{i:02}.yaml"))
+            .unwrap();
+    }
+    let second = remote.push("remove half");
+
+    let (_b, _) = controller("ctl-b", dir.path(), &kubeconfig, &storage);
+    wait_holder(&client, "ctl-b", Duration::from_secs(20)).await;
+    let kss = Api::<Kustomization>::namespaced(client.clone(), "flux-system");
+    wait_ready(
+        &kss,
+        "fleet",
+        &format!("Applied revision: main@sha1:{second}"),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_converged(&client, &ids(0..5)).await;
 }
