@@ -37,6 +37,7 @@ mod crd;
 pub mod discovery;
 pub mod fieldmanager;
 pub mod http;
+pub mod jsonpath;
 mod kubeconfig;
 pub mod object;
 mod pki;
