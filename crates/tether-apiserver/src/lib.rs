@@ -34,6 +34,7 @@
 pub mod controllers;
 pub mod core;
 mod crd;
+mod crvalidation;
 pub mod discovery;
 pub mod fieldmanager;
 pub mod http;
