@@ -343,8 +343,6 @@ fn table_rows(table: &str) -> (Vec<&str>, Vec<&str>) {
 /// The server-side table fills READY and STATUS from the Ready condition, as kube-apiserver
 /// evaluates the columns' JSONPath filters (`[?(@.type=="Ready")]`).
 #[tokio::test]
-#[ignore = "tether-apiserver's printer columns do not evaluate JSONPath filter expressions yet \
-            (http/table.rs json_path); run with --ignored once they do"]
 async fn printer_columns_show_the_ready_condition() {
     let server = tether_apiserver::start(tether_apiserver::ServerConfig::ephemeral())
         .await

@@ -223,6 +223,11 @@ pub fn resources(crd: &Value) -> Vec<Resource> {
                 crd: object::name(crd).to_owned(),
                 printer_columns: printer_columns(v),
                 schema: Arc::new(compile_schema(v)),
+                openapi: Arc::new(
+                    v.pointer("/schema/openAPIV3Schema")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                ),
             },
         })
         .collect()

@@ -34,9 +34,11 @@
 pub mod controllers;
 pub mod core;
 mod crd;
+mod crvalidation;
 pub mod discovery;
 pub mod fieldmanager;
 pub mod http;
+pub mod jsonpath;
 mod kubeconfig;
 pub mod object;
 mod pki;

@@ -39,6 +39,8 @@ pub enum Origin {
         printer_columns: Vec<PrinterColumn>,
         /// The version's structural schema, compiled for typing and pruning.
         schema: Arc<tether_schema::ObjectSchema>,
+        /// The version's `openAPIV3Schema` as written, for defaults and value validation.
+        openapi: Arc<serde_json::Value>,
     },
 }
 

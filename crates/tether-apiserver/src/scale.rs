@@ -17,7 +17,7 @@ use crate::status::ApiError;
 use crate::{http as api_http, object};
 
 fn path_get<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
-    crate::http::table::json_path(object, path)
+    crate::jsonpath::first(object, path)
 }
 
 /// A label selector object (`matchLabels`, `matchExpressions`) as the string form Scale uses.

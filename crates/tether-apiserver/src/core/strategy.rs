@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use crate::object;
-use crate::registry::Resource;
+use crate::registry::{Origin, Resource};
 use crate::status::{ApiError, Cause};
 use crate::validation;
 
@@ -57,6 +57,7 @@ pub fn prepare_for_create(r: &Resource, object: &mut Value) {
     {
         map.remove("status");
     }
+    apply_schema_defaults(r, object);
 }
 
 /// The object an update proposes, cut down to what the addressed (sub)resource may change.
@@ -156,6 +157,15 @@ pub fn prepare_for_update(r: &Resource, current: &Value, new: &mut Value) {
     if is(r, "", "secrets") {
         fold_string_data(new);
     }
+    apply_schema_defaults(r, new);
+}
+
+/// Custom resources take their schema's defaults on every write, as upstream's decoder applies
+/// them.
+fn apply_schema_defaults(r: &Resource, object: &mut Value) {
+    if let Origin::Custom { openapi, .. } = &r.origin {
+        crate::crvalidation::apply_defaults(openapi, object);
+    }
 }
 
 /// A Secret's `stringData` is write-only: its keys overwrite those of `data` (base64-encoded)
@@ -200,6 +210,9 @@ pub fn validate(r: &Resource, old: Option<&Value>, new: &Value) -> Vec<Cause> {
     }
     if is(r, "apiextensions.k8s.io", "customresourcedefinitions") {
         causes.extend(crate::crd::validate(new));
+    }
+    if let Origin::Custom { openapi, .. } = &r.origin {
+        causes.extend(crate::crvalidation::validate(openapi, old, new));
     }
     causes
 }

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::respond::partial_metadata;
+use crate::jsonpath::{self, JsonPath};
 use crate::registry::{Origin, Resource};
 
 struct Column {
@@ -19,7 +20,8 @@ struct Column {
 enum Source {
     Name,
     Age,
-    Path(String),
+    /// The column's JSONPath; `None` if it does not parse, which leaves its cells empty.
+    Path(Option<JsonPath>),
 }
 
 fn columns(r: &Resource) -> Vec<Column> {
@@ -55,7 +57,7 @@ fn columns(r: &Resource) -> Vec<Column> {
                     format: c.format.clone(),
                     description: c.description.clone(),
                     priority: c.priority,
-                    source: Source::Path(c.json_path.clone()),
+                    source: Source::Path(JsonPath::parse(&c.json_path).ok()),
                 });
             }
             if !has_age {
@@ -138,26 +140,31 @@ fn age(object: &Value) -> Value {
     }
 }
 
-/// A simple JSONPath (`.spec.replicas`, `.status.conditions[0].type`) as printer columns use it.
-pub fn json_path<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut at = object;
-    for step in path
-        .trim_start_matches('.')
-        .split('.')
-        .filter(|s| !s.is_empty())
-    {
-        let (field, index) = match step.split_once('[') {
-            Some((f, rest)) => (f, rest.trim_end_matches(']').parse::<usize>().ok()),
-            None => (step, None),
-        };
-        if !field.is_empty() {
-            at = at.get(field)?;
-        }
-        if let Some(i) = index {
-            at = at.get(i)?;
-        }
+/// A printer column's cell as kube-apiserver's CRD table convertor computes it: the path's
+/// first match (nothing on a parse or evaluation error), printed for `string` columns and
+/// otherwise kept only if it has the column's type.
+fn path_cell(path: Option<&JsonPath>, type_: &str, object: &Value) -> Value {
+    let Some(value) = path.and_then(|p| p.first(object)) else {
+        return Value::Null;
+    };
+    match (type_, value) {
+        ("string", v) => Value::String(jsonpath::print(v)),
+        ("integer", Value::Number(n)) => n
+            .as_i64()
+            .map(Value::from)
+            // Go converts a float64 to int64 by truncation.
+            .or_else(|| n.as_f64().map(|f| Value::from(f as i64)))
+            .unwrap_or(Value::Null),
+        ("number", Value::Number(n)) => n.as_f64().map_or(Value::Null, Value::from),
+        ("boolean", Value::Bool(b)) => Value::Bool(*b),
+        ("date", Value::String(s)) => match s.parse::<jiff::Timestamp>() {
+            Ok(t) => Value::String(human_duration(
+                jiff::Timestamp::now().as_second() - t.as_second(),
+            )),
+            Err(_) => Value::String("<invalid>".into()),
+        },
+        _ => Value::Null,
     }
-    Some(at)
 }
 
 fn cell(column: &Column, object: &Value) -> Value {
@@ -167,15 +174,7 @@ fn cell(column: &Column, object: &Value) -> Value {
             .cloned()
             .unwrap_or(Value::String(String::new())),
         Source::Age => age(object),
-        Source::Path(path) => match (json_path(object, path), column.type_.as_str()) {
-            (None, _) => Value::Null,
-            (Some(v), "date") => v.as_str().map_or(Value::Null, |_| {
-                let mut probe = json!({"metadata": {}});
-                probe["metadata"]["creationTimestamp"] = v.clone();
-                age(&probe)
-            }),
-            (Some(v), _) => v.clone(),
-        },
+        Source::Path(path) => path_cell(path.as_ref(), &column.type_, object),
     }
 }
 
@@ -235,13 +234,50 @@ mod tests {
     }
 
     #[test]
-    fn json_paths() {
-        let o = json!({"spec": {"replicas": 3}, "status": {"conditions": [{"type": "Ready"}]}});
-        assert_eq!(json_path(&o, ".spec.replicas"), Some(&json!(3)));
+    fn cells_follow_the_column_type() {
+        let three_days_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(72);
+        let o = json!({
+            "spec": {"replicas": 3, "ratio": 2.5, "suspend": true, "labels": {"b": "2", "a": "1"}},
+            "status": {"conditions": [
+                {"type": "Reconciling", "status": "True"},
+                {"type": "Ready", "status": "False", "message": "build failed",
+                 "lastTransitionTime": three_days_ago.to_string()},
+            ]},
+        });
+        let cell =
+            |path: &str, type_: &str| path_cell(JsonPath::parse(path).ok().as_ref(), type_, &o);
+        let ready = r#".status.conditions[?(@.type=="Ready")]"#;
+        assert_eq!(cell(&format!("{ready}.status"), "string"), json!("False"));
         assert_eq!(
-            json_path(&o, ".status.conditions[0].type"),
-            Some(&json!("Ready"))
+            cell(&format!("{ready}.message"), "string"),
+            json!("build failed")
         );
-        assert_eq!(json_path(&o, ".spec.missing"), None);
+        // Only the first match is shown, as upstream's table convertor does.
+        assert_eq!(
+            cell(".status.conditions[*].type", "string"),
+            json!("Reconciling")
+        );
+        assert_eq!(cell(".spec.replicas", "string"), json!("3"));
+        assert_eq!(
+            cell(".spec.labels", "string"),
+            json!(r#"{"a":"1","b":"2"}"#)
+        );
+        assert_eq!(cell(".spec.replicas", "integer"), json!(3));
+        assert_eq!(cell(".spec.ratio", "integer"), json!(2));
+        assert_eq!(cell(".spec.replicas", "number"), json!(3.0));
+        assert_eq!(cell(".spec.suspend", "boolean"), json!(true));
+        assert_eq!(cell(".spec.suspend", "integer"), Value::Null);
+        assert_eq!(cell(".spec.replicas", "boolean"), Value::Null);
+        assert_eq!(
+            cell(".status.conditions[?(@.type==\"Ready\")].message", "date"),
+            json!("<invalid>")
+        );
+        assert_eq!(
+            cell(&format!("{ready}.lastTransitionTime"), "date"),
+            json!("3d")
+        );
+        assert_eq!(cell(".spec.missing", "string"), Value::Null);
+        assert_eq!(cell(".status.conditions[7].type", "string"), Value::Null);
+        assert_eq!(cell(".status..type", "string"), Value::Null);
     }
 }
