@@ -230,6 +230,35 @@ async fn a_never_ready_deployment_fails_the_health_check() {
     );
     let deployments: Api<Deployment> = cluster.api_in("default");
     assert!(deployments.get_opt("web").await.unwrap().is_some());
+
+    // A fix that changes the spec (so the generation moves on and kstatus waits for the
+    // Deployment's controller instead of judging its stale status) and drops the annotation.
+    let fixed = remote.commit("fix", &[("apps/web.yaml", &deployment("web", 2, false))]);
+    ks_condition(
+        &kss,
+        "apps",
+        "Ready",
+        "True",
+        "ReconciliationSucceeded",
+        &format!("Applied revision: {fixed}"),
+        WAIT,
+    )
+    .await;
+    let ks = kss.get("apps").await.unwrap();
+    let healthy = condition(ks.conditions(), "Healthy").unwrap();
+    assert_eq!(healthy.status, "True");
+    assert!(
+        healthy.message.starts_with("Health check passed in "),
+        "{healthy:?}"
+    );
+    let web = deployments.get("web").await.unwrap();
+    assert!(
+        !web.metadata
+            .annotations
+            .unwrap_or_default()
+            .contains_key("tether.dev/simulate"),
+        "the annotation left with the manifest"
+    );
     cluster.stop().await;
 }
 
@@ -438,7 +467,7 @@ async fn a_kubectl_edit_is_reverted_when_reconciliation_is_requested() {
     cms.patch(
         "settings",
         &edit,
-        &Patch::Merge(json!({"data": {"greeting": "edited"}})),
+        &Patch::Merge(json!({"data": {"greeting": "edited", "extra": "added"}})),
     )
     .await
     .unwrap();
@@ -467,6 +496,10 @@ async fn a_kubectl_edit_is_reverted_when_reconciliation_is_requested() {
         .then_some(())
     })
     .await;
+    // A key kubectl added is removed too: kubectl's fields are taken over, then dropped by an
+    // apply that does not set them.
+    let data = cms.get("settings").await.unwrap().data.unwrap();
+    assert_eq!(data.keys().collect::<Vec<_>>(), ["greeting"], "{data:?}");
     let handled = wait_for("lastHandledReconcileAt", WAIT, async || {
         kss.get("apps")
             .await
@@ -555,6 +588,29 @@ async fn a_failing_dependency_holds_back_its_dependents() {
         "DependencyNotReady"
     );
     assert_eq!(apps.status.unwrap().last_applied_revision, None);
+
+    // The dependency's path appears: it becomes Ready, then the dependent applies the same
+    // revision.
+    let fixed = remote.commit(
+        "add the base",
+        &[(
+            "missing/namespace.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: base\n",
+        )],
+    );
+    for name in ["base", "apps"] {
+        ks_condition(
+            &kss,
+            name,
+            "Ready",
+            "True",
+            "ReconciliationSucceeded",
+            &format!("Applied revision: {fixed}"),
+            WAIT,
+        )
+        .await;
+    }
+    assert_eq!(greeting(&cms, "settings").await.as_deref(), Some("x"));
     cluster.stop().await;
 }
 
