@@ -39,10 +39,15 @@ pub enum Target {
     Apiserver(Args),
     /// `tether kustomize build` against `kubectl kustomize`: wall time and peak memory.
     Kustomize(kustomize::Args),
+    /// N Kustomizations over one GitRepository: created → all Ready, controller peak RSS.
+    Gitops(gitops::Args),
 }
 
 #[path = "bench_kustomize.rs"]
 mod kustomize;
+
+#[path = "bench_gitops.rs"]
+mod gitops;
 
 /// Set in the re-executed, pinned benchmark process.
 const PINNED_ENV: &str = "TETHER_BENCH_CLIENT_PINNED";
@@ -51,6 +56,7 @@ pub fn run(target: Target) -> anyhow::Result<()> {
     let args = match target {
         Target::Apiserver(args) => args,
         Target::Kustomize(args) => return kustomize::run(args),
+        Target::Gitops(args) => return gitops::run(args),
     };
     if let Some(status) = pin_client(&args.server_cpu)? {
         return if status.success() {
@@ -100,7 +106,7 @@ struct Child {
     url: String,
 }
 
-async fn start_server(dir: &Path, cpu: &str) -> anyhow::Result<Child> {
+async fn start_server(dir: &Path, cpu: &str, simulate: bool) -> anyhow::Result<Child> {
     let exe = std::env::current_exe().context("cannot find the tether binary")?;
     let mut command = if cpu != "none" && which("taskset") {
         let mut c = tokio::process::Command::new("taskset");
@@ -116,7 +122,7 @@ async fn start_server(dir: &Path, cpu: &str) -> anyhow::Result<Child> {
         .arg(dir.join("data"))
         .arg("--kubeconfig-out")
         .arg(dir.join("kubeconfig"))
-        .arg("--simulate-workloads=false")
+        .arg(format!("--simulate-workloads={simulate}"))
         .env("TETHER_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -249,7 +255,7 @@ fn report(label: &str, r: &LoadResult) {
 
 async fn apiserver(args: Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut server = start_server(dir.path(), &args.server_cpu).await?;
+    let mut server = start_server(dir.path(), &args.server_cpu, false).await?;
     let pid = server.process.id().unwrap_or(0);
     println!(
         "server: {} (durable data dir, pinned to cpu {}), {} appliers, {}s per phase",

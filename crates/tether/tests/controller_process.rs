@@ -4,8 +4,8 @@
 //!   takes the lease, converges with every inventory object present and no orphan, and prunes;
 //! - with two controllers only the lease holder reconciles, and the standby takes over when the
 //!   holder is killed, and a SIGTERM'd leader exits 0 and gives the lease up;
-//! - (ignored until fixed in tether-controller) objects a killed controller applied and Git
-//!   removed before the restart must be pruned, not orphaned;
+//! - objects a killed controller applied and Git removed before the restart are pruned, not
+//!   orphaned (the inventory is widened in status before the apply);
 //! - `tether dev --empty` serves the API with the CRDs installed to kubectl, reconciles what
 //!   kubectl applies, and exits 0 on SIGTERM; without `--empty` it refuses to start.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed assertion.
@@ -551,9 +551,6 @@ fn tether_dev_without_empty_refuses_to_start() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails: tether-controller writes the inventory only after the apply \
-            (kustomization/mod.rs step 6), so objects applied by a killed controller and removed \
-            from Git before the restart are never pruned"]
 async fn objects_applied_by_a_killed_controller_and_removed_from_git_meanwhile_are_not_orphaned() {
     let dir = tempfile::tempdir().unwrap();
     let (_apiserver, kubeconfig, client) = apiserver(dir.path()).await;

@@ -272,7 +272,16 @@ async fn run(
         }
     };
 
-    // 6. Apply.
+    // 6. Apply. First record in the status what is about to be applied (with what was there), so
+    // a controller killed mid-apply leaves no object outside every inventory: the next reconcile
+    // prunes whatever of it Git no longer has. Costs a write only when new objects appear.
+    let previous = from_api_inventory(status.inventory.as_ref());
+    let pending: Vec<ObjectRef> = objects.iter().map(ObjectRef::from_object).collect();
+    let widened = union(&previous, &Inventory::from_objects(pending.iter()));
+    if widened.entries.len() != previous.entries.len() {
+        status.inventory = Some(to_api_inventory(&widened));
+        status::patch(api, &name, status).await?;
+    }
     let mut options = ctx.applier.apply_options(&name, &namespace);
     options.force = ks.spec.force;
     options.concurrency = ctx.options.apply_concurrency;
@@ -284,7 +293,7 @@ async fn run(
         Ok(changes) => changes,
         Err(e) => {
             // What was applied before the failure joins the inventory so it is not orphaned.
-            let partial = merged_inventory(status.inventory.as_ref(), &e.applied);
+            let partial = merged_inventory(Some(&to_api_inventory(&previous)), &e.applied);
             return Ok(Outcome::Failed {
                 reason: Reason::ReconciliationFailed,
                 message: e.to_string(),
@@ -301,7 +310,7 @@ async fn run(
     // 7. Prune.
     let mut all_changes = changes;
     if ks.spec.prune {
-        let old = from_api_inventory(status.inventory.as_ref());
+        let old = previous;
         match old.diff(&new_inventory) {
             Ok(stale) if !stale.is_empty() => {
                 let options = ctx.applier.delete_options(&name, &namespace);
