@@ -17,7 +17,7 @@ use std::time::Instant;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
+use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 use tether_api::conditions::{self, ConditionType, Reason};
@@ -71,12 +71,16 @@ pub async fn reconcile(
                 message: e.to_string(),
             });
         }
-        set_finalizers(&api, &repo, false).await.map_err(api_err)?;
+        crate::finalizer::set(&api, repo.as_ref(), false)
+            .await
+            .map_err(api_err)?;
         ctx.metrics.forget(labels);
         return Ok(Action::await_change());
     }
-    if !repo.finalizers().iter().any(|f| f == keys::FINALIZER) {
-        set_finalizers(&api, &repo, true).await.map_err(api_err)?;
+    if !crate::finalizer::has(repo.as_ref()) {
+        crate::finalizer::set(&api, repo.as_ref(), true)
+            .await
+            .map_err(api_err)?;
     }
     ctx.metrics.record_suspend(labels, repo.spec.suspend);
     if repo.spec.suspend {
@@ -156,21 +160,17 @@ pub async fn reconcile(
     )
     .await
     .map_err(api_err)?;
+    let regarding = repo.object_ref(&());
     for (type_, reason, note) in events {
-        let event = Event {
+        crate::events::publish(
+            &ctx.source_events,
+            &regarding,
             type_,
-            reason: reason.to_owned(),
-            note: Some(note.chars().take(1000).collect()),
-            action: "Reconcile".to_owned(),
-            secondary: None,
-        };
-        if let Err(e) = ctx
-            .source_events
-            .publish(&event, &repo.object_ref(&()))
-            .await
-        {
-            tracing::warn!(error = %e, "cannot publish event");
-        }
+            reason,
+            "Reconcile",
+            note,
+        )
+        .await;
     }
     ctx.metrics
         .record_reconcile("gitrepository", labels, started.elapsed(), result);
@@ -178,36 +178,6 @@ pub async fn reconcile(
         repo.spec.interval.as_std(),
         ctx.options.interval_jitter_percent,
     )))
-}
-
-async fn set_finalizers(
-    api: &Api<GitRepository>,
-    repo: &GitRepository,
-    ours: bool,
-) -> Result<(), kube::Error> {
-    let mut finalizers: Vec<String> = repo
-        .finalizers()
-        .iter()
-        .filter(|f| *f != keys::FINALIZER)
-        .cloned()
-        .collect();
-    if ours {
-        finalizers.push(keys::FINALIZER.to_owned());
-    }
-    let patch =
-        json!({"metadata": {"finalizers": finalizers, "resourceVersion": repo.resource_version()}});
-    match api
-        .patch(
-            &repo.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(s)) if s.code == 404 && !ours => Ok(()),
-        Err(e) => Err(e),
-    }
 }
 
 /// Steps 3–5; on failure the reason and message for the conditions.

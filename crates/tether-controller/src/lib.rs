@@ -16,6 +16,8 @@
 //! source's new artifact, and (Kustomizations) their dependencies becoming ready.
 
 pub mod context;
+mod events;
+mod finalizer;
 pub mod gitrepository;
 mod install;
 pub mod kustomization;

@@ -2,12 +2,11 @@
 //! finalizer. A failed prune keeps the finalizer, so the object stays until its objects are gone
 //! (the reconcile is retried with backoff).
 
-use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::events::{Event, EventType};
+use kube::api::Api;
+use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
-use serde_json::json;
 use tether_api::conditions::Reason;
-use tether_api::{DeletionPolicy, Kustomization, keys};
+use tether_api::{DeletionPolicy, Kustomization};
 use tether_apply::WaitOptions;
 
 use super::{ReconcileError, from_api_inventory};
@@ -42,15 +41,7 @@ pub async fn finalize(
                 Ok(changes) => {
                     let summary = changes.changes_summary();
                     if !summary.is_empty() {
-                        publish(
-                            ctx,
-                            ks,
-                            EventType::Normal,
-                            Reason::PruneFailed,
-                            summary,
-                            true,
-                        )
-                        .await;
+                        publish(ctx, ks, EventType::Normal, Reason::Progressing, summary).await;
                     }
                 }
                 Err(e) => {
@@ -61,7 +52,6 @@ pub async fn finalize(
                         EventType::Warning,
                         Reason::PruneFailed,
                         message.clone(),
-                        false,
                     )
                     .await;
                     return Err(fail(message));
@@ -80,50 +70,30 @@ pub async fn finalize(
             }
         }
     }
-    let finalizers: Vec<&String> = ks
-        .finalizers()
-        .iter()
-        .filter(|f| *f != keys::FINALIZER)
-        .collect();
-    let patch =
-        json!({"metadata": {"finalizers": finalizers, "resourceVersion": ks.resource_version()}});
-    match api
-        .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+    crate::finalizer::set(api, ks, false)
         .await
-    {
-        Ok(_) => Ok(()),
-        // Already gone (another replica finished first): nothing left to do.
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        Err(source) => Err(ReconcileError::Api {
+        .map_err(|source| ReconcileError::Api {
             namespace,
             name,
             source,
-        }),
-    }
+        })
 }
 
-/// `pruned` events use Flux's "garbage collection" wording with reason `Progressing`.
 async fn publish(
     ctx: &Context,
     ks: &Kustomization,
     type_: EventType,
     reason: Reason,
     note: String,
-    pruned: bool,
 ) {
-    let reason = if pruned { Reason::Progressing } else { reason };
-    let event = Event {
+    let regarding = ks.object_ref(&());
+    crate::events::publish(
+        &ctx.kustomize_events,
+        &regarding,
         type_,
-        reason: reason.as_str().to_owned(),
-        note: Some(note.chars().take(1000).collect()),
-        action: "Finalize".to_owned(),
-        secondary: None,
-    };
-    if let Err(e) = ctx
-        .kustomize_events
-        .publish(&event, &ks.object_ref(&()))
-        .await
-    {
-        tracing::warn!(error = %e, "cannot publish event");
-    }
+        reason.as_str(),
+        "Finalize",
+        note,
+    )
+    .await;
 }

@@ -25,10 +25,9 @@ mod status;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
-use serde_json::json;
 use tether_api::conditions::{self, ConditionType, Reason};
 use tether_api::keys;
 use tether_api::{
@@ -104,8 +103,10 @@ pub async fn reconcile(
         ctx.metrics.forget(labels);
         return result.map(|()| Action::await_change());
     }
-    if !ks.finalizers().iter().any(|f| f == keys::FINALIZER) {
-        add_finalizer(&api, &ks).await.map_err(api_err)?;
+    if !crate::finalizer::has(ks.as_ref()) {
+        crate::finalizer::set(&api, ks.as_ref(), true)
+            .await
+            .map_err(api_err)?;
     }
     ctx.metrics.record_suspend(labels, ks.spec.suspend);
     if ks.spec.suspend {
@@ -145,20 +146,6 @@ pub async fn reconcile(
     Ok(action)
 }
 
-async fn add_finalizer(api: &Api<Kustomization>, ks: &Kustomization) -> Result<(), kube::Error> {
-    let mut finalizers = ks.finalizers().to_vec();
-    finalizers.push(keys::FINALIZER.to_owned());
-    let patch =
-        json!({"metadata": {"finalizers": finalizers, "resourceVersion": ks.resource_version()}});
-    api.patch(
-        &ks.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await
-    .map(|_| ())
-}
-
 /// The steps after the finalizer and suspend checks. `Err` only for API failures that keep the
 /// status from being written at all.
 async fn run(
@@ -187,18 +174,11 @@ async fn run(
     let revision = artifact.revision.clone();
 
     // 4. Dependencies.
-    let deps: Vec<Kustomization> = if ks.spec.depends_on.is_empty() {
-        Vec::new()
-    } else {
-        let mut found = Vec::new();
-        for (dep_ns, dep_name) in deps::dependency_keys(ks) {
-            let api: Api<Kustomization> = Api::namespaced(ctx.client.clone(), &dep_ns);
-            if let Some(k) = api.get_opt(&dep_name).await? {
-                found.push(k);
-            }
-        }
-        found
-    };
+    let mut deps: Vec<Kustomization> = Vec::new();
+    for (dep_ns, dep_name) in deps::dependency_keys(ks) {
+        let api: Api<Kustomization> = Api::namespaced(ctx.client.clone(), &dep_ns);
+        deps.extend(api.get_opt(&dep_name).await?);
+    }
     let lookup = |ns: &str, n: &str| {
         deps.iter()
             .find(|k| k.namespace().as_deref() == Some(ns) && k.name_any() == n)
@@ -391,9 +371,7 @@ async fn run(
         }
         health = Some(format!(
             "Health check passed in {}",
-            tether_api::Duration::from_std(Duration::from_millis(
-                u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
-            ))
+            status::short(started.elapsed())
         ));
     }
     Ok(Outcome::Succeeded {

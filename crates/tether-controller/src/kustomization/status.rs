@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::events::{Event, EventType};
+use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 use tether_api::conditions::{self, ConditionType, Reason};
@@ -13,9 +13,6 @@ use tether_api::{Kustomization, KustomizationStatus};
 
 use super::Outcome;
 use crate::context::Context;
-
-/// Kubernetes caps an event note at 1 kB.
-const MAX_NOTE: usize = 1024;
 
 /// Replaces the status (merge patch of the status subresource).
 pub(crate) async fn patch(
@@ -135,38 +132,24 @@ pub(crate) async fn record(
             .record_condition(("Kustomization", &namespace, &name), "Ready", &ready.status);
     }
     patch(api, &name, &status).await?;
-    let reference = ks.object_ref(&());
+    let regarding = ks.object_ref(&());
     for (type_, reason, note) in events {
-        let event = Event {
+        crate::events::publish(
+            &ctx.kustomize_events,
+            &regarding,
             type_,
-            reason: reason.as_str().to_owned(),
-            note: Some(truncate(note)),
-            action: "Reconcile".to_owned(),
-            secondary: None,
-        };
-        if let Err(e) = ctx.kustomize_events.publish(&event, &reference).await {
-            // An event is a courtesy; the status already says what happened.
-            tracing::warn!(kustomization = %format!("{namespace}/{name}"), error = %e, "cannot publish event");
-        }
+            reason.as_str(),
+            "Reconcile",
+            note,
+        )
+        .await;
     }
     Ok(())
 }
 
 /// A duration in Go's format, to the millisecond (`1.234s`, `2m3.5s`).
-fn short(d: Duration) -> tether_api::Duration {
+pub(crate) fn short(d: Duration) -> tether_api::Duration {
     tether_api::Duration::from_std(Duration::from_millis(
         u64::try_from(d.as_millis()).unwrap_or(u64::MAX),
     ))
-}
-
-fn truncate(mut note: String) -> String {
-    if note.len() > MAX_NOTE {
-        let mut end = MAX_NOTE - 3;
-        while !note.is_char_boundary(end) {
-            end -= 1;
-        }
-        note.truncate(end);
-        note.push_str("...");
-    }
-    note
 }
