@@ -5,13 +5,15 @@
 //! two Kustomizations, and deleting a Kustomization prunes its objects.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed assertion.
 
-use std::time::{Duration, Instant};
+mod common;
 
+use std::time::Duration;
+
+use common::{Cluster, ks_condition, wait_for};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::api::{Api, DeleteParams, PostParams};
 use tether_api::{GitRepository, Kustomization};
-use tether_controller::{Concurrency, ControllerConfig, ReconcileOptions};
 use tether_testkit::{GitHttpConfig, GitHttpServer, WorkRepo, init_bare};
 
 const APP: &str = r#"apiVersion: apps/v1
@@ -48,26 +50,6 @@ spec:
   - port: 80
 "#;
 
-async fn wait_for<T>(
-    what: &str,
-    timeout: Duration,
-    mut probe: impl AsyncFnMut() -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn ready(ks: &Kustomization) -> Option<(String, String, String)> {
-    let c = tether_api::conditions::find(ks.conditions(), "Ready")?;
-    Some((c.status.clone(), c.reason.clone(), c.message.clone()))
-}
-
 async fn ready_with(
     api: &Api<Kustomization>,
     name: &str,
@@ -75,35 +57,27 @@ async fn ready_with(
     reason: &str,
     contains: &str,
 ) -> String {
-    wait_for(
-        &format!("Kustomization {name} Ready={status} {reason} '{contains}'"),
+    ks_condition(
+        api,
+        name,
+        "Ready",
+        status,
+        reason,
+        contains,
         Duration::from_secs(60),
-        async || {
-            let ks = api.get(name).await.ok()?;
-            let (s, r, m) = ready(&ks)?;
-            (s == status && r == reason && m.contains(contains)).then_some(m)
-        },
     )
     .await
 }
 
 fn kustomization(name: &str, path: &str, depends_on: &[&str]) -> Kustomization {
-    serde_json::from_value(serde_json::json!({
-        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-        "kind": "Kustomization",
-        "metadata": {"name": name, "namespace": "flux-system"},
-        "spec": {
-            "interval": "1m",
-            "retryInterval": "2s",
-            "path": path,
-            "prune": true,
-            "wait": true,
-            "timeout": "30s",
-            "sourceRef": {"kind": "GitRepository", "name": "fleet"},
-            "dependsOn": depends_on.iter().map(|d| serde_json::json!({"name": d})).collect::<Vec<_>>(),
-        }
-    }))
-    .unwrap()
+    let depends_on: Vec<_> = depends_on
+        .iter()
+        .map(|d| serde_json::json!({"name": d}))
+        .collect();
+    let extra = serde_json::json!({
+        "retryInterval": "2s", "wait": true, "timeout": "30s", "dependsOn": depends_on,
+    });
+    serde_json::from_value(common::kustomization(name, "fleet", path, extra)).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,58 +103,18 @@ async fn commits_reach_the_cluster_and_removed_files_are_pruned() {
     work.push(&push_url, &["main"]).unwrap();
 
     // The cluster and the controllers.
-    let server = tether_apiserver::start(tether_apiserver::ServerConfig::ephemeral())
-        .await
-        .unwrap();
-    let client = server.client().await.unwrap();
-    tether_controller::install_crds(&client).await.unwrap();
-    let storage = tempfile::tempdir().unwrap();
-    let config = ControllerConfig {
-        concurrency: Concurrency {
-            git_repositories: 2,
-            kustomizations: 4,
-        },
-        options: ReconcileOptions {
-            requeue_dependency: Duration::from_secs(1),
-            requeue_artifact: Duration::from_secs(1),
-            ..ReconcileOptions::default()
-        },
-        storage_path: storage.path().to_path_buf(),
-        storage_addr: "127.0.0.1:0".parse().unwrap(),
-        storage_adv_addr: None,
-        metrics_addr: Some("127.0.0.1:0".parse().unwrap()),
-        leader_election: None,
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let controllers = tokio::spawn(tether_controller::run(
-        client.clone(),
-        config,
-        async move {
-            let _ = stopped.await;
-        },
-        |_| {},
-    ));
-
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), "flux-system");
-    let secret: Secret = serde_json::from_value(serde_json::json!({
-        "apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": "fleet-auth", "namespace": "flux-system"},
-        "stringData": {"username": "flux", "password": "s3cret"}
-    }))
-    .unwrap();
-    secrets
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap();
-    let repos: Api<GitRepository> = Api::namespaced(client.clone(), "flux-system");
-    let repo: GitRepository = serde_json::from_value(serde_json::json!({
-        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
-        "metadata": {"name": "fleet", "namespace": "flux-system"},
-        "spec": {"url": git.url("fleet.git"), "interval": "1s", "ref": {"branch": "main"},
-                 "secretRef": {"name": "fleet-auth"}}
-    }))
-    .unwrap();
-    repos.create(&PostParams::default(), &repo).await.unwrap();
+    let cluster = Cluster::start().await;
+    let client = cluster.client.clone();
+    cluster
+        .create_secret(
+            "fleet-auth",
+            serde_json::json!({"username": "flux", "password": "s3cret"}),
+        )
+        .await;
+    cluster
+        .create_repo("fleet", &git.url("fleet.git"), Some("fleet-auth"))
+        .await;
+    let repos: Api<GitRepository> = cluster.api();
     let kss: Api<Kustomization> = Api::namespaced(client.clone(), "flux-system");
     // `apps` depends on `infra`; created first, it must wait for it.
     kss.create(
@@ -349,11 +283,5 @@ async fn commits_reach_the_cluster_and_removed_files_are_pruned() {
     )
     .await;
 
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(30), controllers)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    server.shutdown().await.unwrap();
+    cluster.stop().await;
 }

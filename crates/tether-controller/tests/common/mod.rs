@@ -212,8 +212,47 @@ pub fn condition(
     })
 }
 
-/// Waits until condition `type_` of Kustomization `name` has `status` and `reason` and its message
-/// contains `contains`; returns the message. The last seen conditions are in the panic message.
+/// Waits until condition `type_` of the `kind` object `name` (read with `get`) has `status` and
+/// `reason` and its message contains `contains`; returns the message. The last seen conditions
+/// are in the panic message.
+#[allow(clippy::too_many_arguments)]
+async fn wait_condition<K>(
+    api: &Api<K>,
+    kind: &str,
+    conditions: fn(&K) -> &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+    name: &str,
+    type_: &str,
+    status: &str,
+    reason: &str,
+    contains: &str,
+    timeout: Duration,
+) -> String
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut last = None;
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(obj) = api.get_opt(name).await.unwrap() {
+            if let Some(c) = condition(conditions(&obj), type_)
+                && c.status == status
+                && c.reason == reason
+                && c.message.contains(contains)
+            {
+                return c.message;
+            }
+            last = Some(conditions(&obj).to_vec());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {kind} {name} {type_}={status} \
+             {reason} '{contains}'; last conditions: {last:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// [`wait_condition`] for a Kustomization.
 pub async fn ks_condition(
     api: &Api<Kustomization>,
     name: &str,
@@ -223,29 +262,21 @@ pub async fn ks_condition(
     contains: &str,
     timeout: Duration,
 ) -> String {
-    let mut last = None;
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(ks) = api.get_opt(name).await.unwrap() {
-            if let Some(c) = condition(ks.conditions(), type_)
-                && c.status == status
-                && c.reason == reason
-                && c.message.contains(contains)
-            {
-                return c.message;
-            }
-            last = Some(ks.conditions().to_vec());
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for Kustomization {name} {type_}={status} \
-             {reason} '{contains}'; last conditions: {last:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_condition(
+        api,
+        "Kustomization",
+        Kustomization::conditions,
+        name,
+        type_,
+        status,
+        reason,
+        contains,
+        timeout,
+    )
+    .await
 }
 
-/// Like [`ks_condition`] for a GitRepository.
+/// [`wait_condition`] for a GitRepository.
 pub async fn repo_condition(
     api: &Api<GitRepository>,
     name: &str,
@@ -255,26 +286,18 @@ pub async fn repo_condition(
     contains: &str,
     timeout: Duration,
 ) -> String {
-    let mut last = None;
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(repo) = api.get_opt(name).await.unwrap() {
-            if let Some(c) = condition(repo.conditions(), type_)
-                && c.status == status
-                && c.reason == reason
-                && c.message.contains(contains)
-            {
-                return c.message;
-            }
-            last = Some(repo.conditions().to_vec());
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for GitRepository {name} {type_}={status} \
-             {reason} '{contains}'; last conditions: {last:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_condition(
+        api,
+        "GitRepository",
+        GitRepository::conditions,
+        name,
+        type_,
+        status,
+        reason,
+        contains,
+        timeout,
+    )
+    .await
 }
 
 /// A ConfigMap `name` in `default` with `greeting: value`.
