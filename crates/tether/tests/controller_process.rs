@@ -14,7 +14,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{Proc, apiserver, http_get, run_kubectl, wait_for, wait_ready};
@@ -283,19 +283,29 @@ fn reconciled_kustomization(metrics: &str) -> bool {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_controller_killed_mid_apply_is_replaced_and_the_replacement_converges() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_apiserver, kubeconfig, client) = apiserver(dir.path()).await;
-    tether_controller::install_crds(&client).await.unwrap();
-    let (mut remote, first) = Remote::new(10);
-    let storage = dir.path().join("storage");
+/// What [`leader_killed_mid_apply`] leaves: the control plane, a remote with 10 ConfigMaps and
+/// 10 Deployments at commit `first`, and the storage the killed controller used.
+struct Killed {
+    _apiserver: Proc,
+    kubeconfig: PathBuf,
+    client: kube::Client,
+    remote: Remote,
+    first: String,
+    storage: PathBuf,
+}
 
-    let (mut a, _) = controller("ctl-a", dir.path(), &kubeconfig, &storage);
+/// Starts the control plane and a leading controller `ctl-a`, creates the sync objects, and
+/// kills `ctl-a` with SIGKILL as soon as its apply has begun (objects exist, health is still
+/// being waited for).
+async fn leader_killed_mid_apply(dir: &Path) -> Killed {
+    let (apiserver, kubeconfig, client) = apiserver(dir).await;
+    tether_controller::install_crds(&client).await.unwrap();
+    let (remote, first) = Remote::new(10);
+    let storage = dir.join("storage");
+
+    let (mut a, _) = controller("ctl-a", dir, &kubeconfig, &storage);
     wait_holder(&client, "ctl-a", Duration::from_secs(20)).await;
     create_sync(&client, &remote.git.url("fleet.git")).await;
-
-    // Kill as soon as the apply has begun: objects exist, health is still being waited for.
     let cms = Api::<ConfigMap>::namespaced(client.clone(), "default");
     wait_for(
         "ctl-a to start applying",
@@ -310,6 +320,27 @@ async fn a_controller_killed_mid_apply_is_replaced_and_the_replacement_converges
     )
     .await;
     a.kill9();
+    Killed {
+        _apiserver: apiserver,
+        kubeconfig,
+        client,
+        remote,
+        first,
+        storage,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controller_killed_mid_apply_is_replaced_and_the_replacement_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let Killed {
+        _apiserver,
+        kubeconfig,
+        client,
+        mut remote,
+        first,
+        storage,
+    } = leader_killed_mid_apply(dir.path()).await;
     let at_kill = labelled(&client).await.len();
     eprintln!("ctl-a killed with {at_kill} of 20 objects applied");
 
@@ -553,28 +584,14 @@ fn tether_dev_without_empty_refuses_to_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn objects_applied_by_a_killed_controller_and_removed_from_git_meanwhile_are_not_orphaned() {
     let dir = tempfile::tempdir().unwrap();
-    let (_apiserver, kubeconfig, client) = apiserver(dir.path()).await;
-    tether_controller::install_crds(&client).await.unwrap();
-    let (mut remote, _) = Remote::new(10);
-    let storage = dir.path().join("storage");
-
-    let (mut a, _) = controller("ctl-a", dir.path(), &kubeconfig, &storage);
-    wait_holder(&client, "ctl-a", Duration::from_secs(20)).await;
-    create_sync(&client, &remote.git.url("fleet.git")).await;
-    let cms = Api::<ConfigMap>::namespaced(client.clone(), "default");
-    wait_for(
-        "ctl-a to start applying",
-        Duration::from_secs(60),
-        async || {
-            let list = cms
-                .list(&ListParams::default().labels(&format!("{OWNER}=fleet")))
-                .await
-                .ok()?;
-            (!list.items.is_empty()).then_some(())
-        },
-    )
-    .await;
-    a.kill9();
+    let Killed {
+        _apiserver,
+        kubeconfig,
+        client,
+        mut remote,
+        first: _,
+        storage,
+    } = leader_killed_mid_apply(dir.path()).await;
     let at_kill = labelled(&client).await;
     eprintln!("ctl-a killed with {} of 20 objects applied", at_kill.len());
 
