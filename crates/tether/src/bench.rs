@@ -156,10 +156,7 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 }
 
 async fn client(dir: &Path) -> anyhow::Result<kube::Client> {
-    let text = std::fs::read_to_string(dir.join("kubeconfig"))?;
-    let kubeconfig = kube::config::Kubeconfig::from_yaml(&text)?;
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
-    Ok(kube::Client::try_from(config)?)
+    super::controller::client(Some(&dir.join("kubeconfig"))).await
 }
 
 struct LoadResult {
