@@ -24,6 +24,9 @@ pub struct ReconcileOptions {
     pub health_poll: Duration,
     /// Parallel requests within an apply stage.
     pub apply_concurrency: usize,
+    /// ServiceAccount impersonated by Kustomizations that name none (Flux's
+    /// `--default-service-account`); `None` applies with the controller's own identity.
+    pub default_service_account: Option<String>,
 }
 
 impl Default for ReconcileOptions {
@@ -34,6 +37,7 @@ impl Default for ReconcileOptions {
             interval_jitter_percent: 5,
             health_poll: Duration::from_secs(1),
             apply_concurrency: 8,
+            default_service_account: None,
         }
     }
 }
@@ -46,7 +50,8 @@ pub struct Context {
     pub kustomize_events: Recorder,
     pub options: ReconcileOptions,
     pub builds: crate::kustomization::build::Builds,
-    pub applier: tether_apply::ResourceManager,
+    /// The clusters and identities Kustomizations apply with.
+    pub targets: crate::kustomization::target::Targets,
     /// Where GitRepository artifacts are packed; served over HTTP by the artifact server.
     pub artifacts: tether_source::ArtifactStore,
 }
@@ -60,7 +65,9 @@ impl std::fmt::Debug for Context {
 }
 
 impl Context {
+    /// `cluster` is the configuration `client` was built from (impersonated clients start from it).
     pub fn new(
+        cluster: kube::Config,
         client: Client,
         metrics: Metrics,
         options: ReconcileOptions,
@@ -74,9 +81,10 @@ impl Context {
         Arc::new(Context {
             source_events: Recorder::new(client.clone(), reporter("source-controller")),
             kustomize_events: Recorder::new(client.clone(), reporter("kustomize-controller")),
-            applier: tether_apply::ResourceManager::new(
+            targets: crate::kustomization::target::Targets::new(
+                cluster,
                 client.clone(),
-                tether_apply::Owner::kustomize_controller(),
+                options.default_service_account.clone(),
             ),
             builds: crate::kustomization::build::Builds::default(),
             artifacts,

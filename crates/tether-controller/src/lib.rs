@@ -70,6 +70,8 @@ pub enum RunError {
     },
     #[error(transparent)]
     Leader(#[from] leader::LeaderError),
+    #[error("cannot build a Kubernetes client: {0}")]
+    Client(#[source] kube::Error),
     #[error("lost the leader lease; stopping so a standby can take over")]
     LeadershipLost,
 }
@@ -81,15 +83,16 @@ pub struct Served {
     pub metrics: Option<SocketAddr>,
 }
 
-/// Runs the controllers until `shutdown` resolves (see the crate docs). `on_serving` is called
-/// once the servers are bound, before leader election.
+/// Runs the controllers against `cluster` until `shutdown` resolves (see the crate docs).
+/// `on_serving` is called once the servers are bound, before leader election.
 pub async fn run(
-    client: Client,
+    cluster: kube::Config,
     config: ControllerConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
     on_serving: impl FnOnce(&Served),
 ) -> Result<(), RunError> {
     let shutdown = shutdown.boxed().shared();
+    let client = Client::try_from(cluster.clone()).map_err(RunError::Client)?;
     let server = tether_source::ArtifactServer::start(&config.storage_path, config.storage_addr)
         .await
         .map_err(|source| RunError::ArtifactServer {
@@ -136,7 +139,7 @@ pub async fn run(
             }
         }
     };
-    let ctx = Context::new(client, metrics, config.options.clone(), store);
+    let ctx = Context::new(cluster, client, metrics, config.options.clone(), store);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let controllers = tokio::spawn(run_controllers(ctx, config.concurrency, async move {
         let _ = stop_rx.await;

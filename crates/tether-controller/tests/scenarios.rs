@@ -6,63 +6,20 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{
-    Cluster, NS, condition, config_map, deployment, http_get, ks_condition, kustomization,
-    repo_condition, wait_for,
+    Cluster, NS, Remote, condition, config_map, deployment, greeting, http_get, ks_condition,
+    kustomization, repo_condition, wait_for,
 };
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 use tether_api::{GitRepository, Kustomization};
-use tether_testkit::{GitHttpConfig, GitHttpServer, WorkRepo, init_bare};
+use tether_testkit::{GitHttpConfig, GitHttpServer};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A bare repository `fleet.git` in a temporary directory and a work tree that pushes to it
-/// through the file system (so pushing works whether or not a server is up).
-struct Remote {
-    root: tempfile::TempDir,
-    work: WorkRepo,
-}
-
-impl Remote {
-    fn new() -> Remote {
-        let root = tempfile::tempdir().unwrap();
-        init_bare(&root.path().join("fleet.git")).unwrap();
-        Remote {
-            root,
-            work: WorkRepo::new().unwrap(),
-        }
-    }
-
-    fn bare(&self) -> PathBuf {
-        self.root.path().join("fleet.git")
-    }
-
-    /// Writes `files`, commits, pushes `main`; returns `main@sha1:<sha>`.
-    fn commit(&mut self, message: &str, files: &[(&str, &str)]) -> String {
-        for (path, text) in files {
-            self.work.write(path, text).unwrap();
-        }
-        let sha = self.work.commit(message).unwrap();
-        self.work
-            .push(self.bare().to_str().unwrap(), &["main"])
-            .unwrap();
-        format!("main@sha1:{sha}")
-    }
-}
-
-async fn greeting(cms: &Api<ConfigMap>, name: &str) -> Option<String> {
-    cms.get_opt(name)
-        .await
-        .unwrap()
-        .and_then(|cm| cm.data)
-        .and_then(|d| d.get("greeting").cloned())
-}
 
 async fn set_annotation(api: &Api<Kustomization>, name: &str, key: &str, value: &str) {
     api.patch(

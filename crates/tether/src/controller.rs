@@ -32,6 +32,10 @@ pub struct Flags {
     /// Random spread of reconcile intervals, in percent either way.
     #[arg(long, default_value_t = 5)]
     interval_jitter_percentage: u8,
+    /// ServiceAccount (in the Kustomization's namespace) to impersonate when a Kustomization
+    /// sets no `spec.serviceAccountName`, so tenants get only what RBAC grants them.
+    #[arg(long, value_name = "NAME")]
+    default_service_account: Option<String>,
 }
 
 /// `tether controller` flags.
@@ -76,6 +80,7 @@ impl Flags {
             options: ReconcileOptions {
                 requeue_dependency: self.requeue_dependency,
                 interval_jitter_percent: self.interval_jitter_percentage,
+                default_service_account: self.default_service_account.clone(),
                 ..ReconcileOptions::default()
             },
             storage_path: self.storage_path.clone().unwrap_or(storage),
@@ -99,20 +104,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     runtime.block_on(serve(args))
 }
 
-pub async fn client(kubeconfig: Option<&PathBuf>) -> anyhow::Result<kube::Client> {
-    let config = match kubeconfig {
+/// The cluster of `kubeconfig`, or of `KUBECONFIG` / the in-cluster config when `None`.
+pub async fn cluster(kubeconfig: Option<&PathBuf>) -> anyhow::Result<kube::Config> {
+    match kubeconfig {
         Some(path) => {
             let kc = kube::config::Kubeconfig::read_from(path)
                 .with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
             kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
                 .await
-                .with_context(|| format!("invalid kubeconfig {}", path.display()))?
+                .with_context(|| format!("invalid kubeconfig {}", path.display()))
         }
         None => kube::Config::infer()
             .await
-            .context("no kubeconfig given and no in-cluster config found")?,
-    };
-    kube::Client::try_from(config).context("cannot build a Kubernetes client")
+            .context("no kubeconfig given and no in-cluster config found"),
+    }
+}
+
+pub async fn client(kubeconfig: Option<&PathBuf>) -> anyhow::Result<kube::Client> {
+    kube::Client::try_from(cluster(kubeconfig).await?).context("cannot build a Kubernetes client")
 }
 
 /// Resolves on SIGINT or SIGTERM; the handlers exist once this returns.
@@ -131,7 +140,7 @@ pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>
 
 async fn serve(args: Args) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
-    let client = client(args.kubeconfig.as_ref()).await?;
+    let cluster = cluster(args.kubeconfig.as_ref()).await?;
     let temp = tempfile::tempdir().context("cannot create a storage directory")?;
     let mut config = args.flags.config(temp.path().to_path_buf());
     if !args.flags.has_storage_path() {
@@ -146,7 +155,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             renew_before: args.leader_election_renew_before,
         });
     }
-    tether_controller::run(client, config, shutdown, |served| {
+    tether_controller::run(cluster, config, shutdown, |served| {
         // One line scripts can wait for.
         println!(
             "artifacts on http://{}, metrics on {}",

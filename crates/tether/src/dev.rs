@@ -52,10 +52,13 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let server = tether_apiserver::start(config)
         .await
         .with_context(|| format!("cannot start the control plane on {}", args.listen))?;
-    let client = server
-        .client()
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(server.kubeconfig())
+        .context("the control plane wrote an unreadable kubeconfig")?;
+    let cluster = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
         .await
-        .context("cannot connect to the control plane")?;
+        .context("the control plane wrote an unusable kubeconfig")?;
+    let client =
+        kube::Client::try_from(cluster.clone()).context("cannot connect to the control plane")?;
     tether_controller::install_crds(&client)
         .await
         .context("cannot install tether's CRDs")?;
@@ -75,7 +78,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
     let stop = server.stop_handle();
     let result = tether_controller::run(
-        client,
+        cluster,
         controller,
         async move {
             tokio::select! {

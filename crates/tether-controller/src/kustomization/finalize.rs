@@ -1,5 +1,6 @@
-//! Deleting a Kustomization: prune its inventory as `deletionPolicy` says, then drop the
-//! finalizer. A failed prune keeps the finalizer, so the object stays until its objects are gone
+//! Deleting a Kustomization: prune its inventory as `deletionPolicy` says (on its target
+//! cluster, with its identity), then drop the finalizer. When the kubeconfig Secret or the
+//! ServiceAccount is gone, the objects are left with a Warning event, as Flux does. A failed prune keeps the finalizer, so the object stays until its objects are gone
 //! (the reconcile is retried with backoff).
 
 use kube::api::Api;
@@ -35,9 +36,28 @@ pub async fn finalize(
         let objects = from_api_inventory(ks.status.as_ref().and_then(|s| s.inventory.as_ref()))
             .objects()
             .map_err(|e| fail(format!("invalid inventory in status: {e}")))?;
-        if !objects.is_empty() {
-            let options = ctx.applier.delete_options(&name, &namespace);
-            match ctx.applier.delete_all(&objects, &options).await {
+        let reachable = objects.is_empty()
+            || ctx
+                .targets
+                .reachable(&ctx.client, ks)
+                .await
+                .map_err(|e| fail(format!("checking the target cluster: {e}")))?;
+        if !reachable {
+            // Flux's behaviour: with the kubeconfig Secret or the ServiceAccount gone nothing
+            // can delete the objects, and blocking deletion forever helps no one.
+            let message = format!(
+                "{} object(s) not garbage collected: the kubeconfig Secret or ServiceAccount                  to apply with is gone",
+                objects.len()
+            );
+            publish(ctx, ks, EventType::Warning, Reason::PruneFailed, message).await;
+        } else if !objects.is_empty() {
+            let applier = match ctx.targets.applier(&ctx.client, ks).await {
+                Ok(Ok(applier)) => applier,
+                Ok(Err(message)) => return Err(fail(message)),
+                Err(e) => return Err(fail(format!("reading the target cluster: {e}"))),
+            };
+            let options = applier.delete_options(&name, &namespace);
+            match applier.delete_all(&objects, &options).await {
                 Ok(changes) => {
                     let summary = changes.changes_summary();
                     if !summary.is_empty() {
@@ -63,7 +83,7 @@ pub async fn finalize(
                     timeout: ks.timeout(),
                     fail_fast: false,
                 };
-                ctx.applier
+                applier
                     .wait_for_termination(&objects, &wait)
                     .await
                     .map_err(|e| fail(format!("waiting for pruned objects to go: {e}")))?;

@@ -6,7 +6,8 @@
 //! 4. check `dependsOn` ([`deps::check`]) → `DependencyNotReady`, retried soon;
 //! 5. build the path of the artifact with the spec's overlay and post-build substitution
 //!    ([`build::Builds`], shared between Kustomizations of one artifact) → `BuildFailed`;
-//! 6. server-side apply in stages ([`tether_apply`]) → `ReconciliationFailed`;
+//! 6. server-side apply in stages ([`tether_apply`]) on the target cluster with the target
+//!    identity ([`target`]: `kubeConfig`, `serviceAccountName`) → `ReconciliationFailed`;
 //! 7. prune what left the inventory → `PruneFailed`;
 //! 8. health checks (`wait` or `healthChecks`) until `timeout` → `HealthCheckFailed`;
 //! 9. status (`Ready` with Flux's reasons, `lastAppliedRevision`, `lastAttemptedRevision`,
@@ -21,6 +22,7 @@ pub mod build;
 pub mod deps;
 mod finalize;
 mod status;
+pub mod target;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -252,7 +254,21 @@ async fn run(
         }
     };
 
-    // 6. Apply. First record in the status what is about to be applied (with what was there), so
+    // 6. Apply, on the target cluster with the target identity.
+    let applier = match ctx.targets.applier(&ctx.client, ks).await? {
+        Ok(applier) => applier,
+        Err(message) => {
+            return Ok(Outcome::Failed {
+                reason: Reason::ReconciliationFailed,
+                message,
+                revision: Some(revision),
+                inventory: None,
+                healthy: None,
+                requeue: retry,
+            });
+        }
+    };
+    // First record in the status what is about to be applied (with what was there), so
     // a controller killed mid-apply leaves no object outside every inventory: the next reconcile
     // prunes whatever of it Git no longer has. Costs a write only when new objects appear.
     let previous = from_api_inventory(status.inventory.as_ref());
@@ -262,11 +278,10 @@ async fn run(
         status.inventory = Some(to_api_inventory(&widened));
         status::patch(api, &name, status).await?;
     }
-    let mut options = ctx.applier.apply_options(&name, &namespace);
+    let mut options = applier.apply_options(&name, &namespace);
     options.force = ks.spec.force;
     options.concurrency = ctx.options.apply_concurrency;
-    let changes = match ctx
-        .applier
+    let changes = match applier
         .apply_all_staged(objects.as_ref().clone(), &options)
         .await
     {
@@ -293,8 +308,8 @@ async fn run(
         let old = previous;
         match old.diff(&new_inventory) {
             Ok(stale) if !stale.is_empty() => {
-                let options = ctx.applier.delete_options(&name, &namespace);
-                match ctx.applier.delete_all(&stale, &options).await {
+                let options = applier.delete_options(&name, &namespace);
+                match applier.delete_all(&stale, &options).await {
                     Ok(deleted) => all_changes.append(deleted),
                     Err(e) => {
                         let message = e.to_string();
@@ -359,7 +374,7 @@ async fn run(
             timeout: ks.timeout(),
             fail_fast: true,
         };
-        if let Err(e) = ctx.applier.wait(&to_check, &wait).await {
+        if let Err(e) = applier.wait(&to_check, &wait).await {
             return Ok(Outcome::Failed {
                 reason: Reason::HealthCheckFailed,
                 message: e.to_string(),

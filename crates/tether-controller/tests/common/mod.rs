@@ -3,13 +3,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // Tests: a panic is a failed assertion.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::Client;
 use kube::api::{Api, PostParams};
 use tether_api::{GitRepository, Kustomization};
 use tether_controller::{Concurrency, ControllerConfig, ReconcileOptions};
+use tether_testkit::{WorkRepo, init_bare};
 
 pub const NS: &str = "flux-system";
 
@@ -28,7 +30,16 @@ impl Cluster {
         let server = tether_apiserver::start(tether_apiserver::ServerConfig::ephemeral())
             .await
             .unwrap();
-        let client = server.client().await.unwrap();
+        Cluster::start_with(server, ReconcileOptions::default()).await
+    }
+
+    /// The controllers, with `options` (test timings are set on top), on a running control plane.
+    pub async fn start_with(
+        server: tether_apiserver::RunningServer,
+        options: ReconcileOptions,
+    ) -> Cluster {
+        let cluster = kube_config(&server).await;
+        let client = Client::try_from(cluster.clone()).unwrap();
         tether_controller::install_crds(&client).await.unwrap();
         let storage = tempfile::tempdir().unwrap();
         let config = ControllerConfig {
@@ -40,7 +51,7 @@ impl Cluster {
                 requeue_dependency: Duration::from_secs(1),
                 requeue_artifact: Duration::from_secs(1),
                 health_poll: Duration::from_millis(250),
-                ..ReconcileOptions::default()
+                ..options
             },
             storage_path: storage.path().to_path_buf(),
             storage_addr: "127.0.0.1:0".parse().unwrap(),
@@ -51,7 +62,7 @@ impl Cluster {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (served_tx, served_rx) = std::sync::mpsc::channel();
         let controllers = tokio::spawn(tether_controller::run(
-            client.clone(),
+            cluster,
             config,
             async move {
                 let _ = stopped.await;
@@ -335,4 +346,54 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (String, String) {
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head.lines().next().unwrap_or_default().to_owned();
     (status, body.to_owned())
+}
+
+/// The kube-rs configuration of a control plane, from the kubeconfig it wrote.
+pub async fn kube_config(server: &tether_apiserver::RunningServer) -> kube::Config {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(server.kubeconfig()).unwrap();
+    kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .unwrap()
+}
+
+/// A bare repository `fleet.git` in a temporary directory and a work tree that pushes to it
+/// through the file system (so pushing works whether or not a server is up).
+pub struct Remote {
+    pub root: tempfile::TempDir,
+    pub work: WorkRepo,
+}
+
+impl Remote {
+    pub fn new() -> Remote {
+        let root = tempfile::tempdir().unwrap();
+        init_bare(&root.path().join("fleet.git")).unwrap();
+        Remote {
+            root,
+            work: WorkRepo::new().unwrap(),
+        }
+    }
+
+    pub fn bare(&self) -> PathBuf {
+        self.root.path().join("fleet.git")
+    }
+
+    /// Writes `files`, commits, pushes `main`; returns `main@sha1:<sha>`.
+    pub fn commit(&mut self, message: &str, files: &[(&str, &str)]) -> String {
+        for (path, text) in files {
+            self.work.write(path, text).unwrap();
+        }
+        let sha = self.work.commit(message).unwrap();
+        self.work
+            .push(self.bare().to_str().unwrap(), &["main"])
+            .unwrap();
+        format!("main@sha1:{sha}")
+    }
+}
+
+pub async fn greeting(cms: &Api<ConfigMap>, name: &str) -> Option<String> {
+    cms.get_opt(name)
+        .await
+        .unwrap()
+        .and_then(|cm| cm.data)
+        .and_then(|d| d.get("greeting").cloned())
 }
