@@ -116,12 +116,20 @@ impl BuildCache {
 
     /// Like [`BuildCache::new`], keeping up to `artifacts` unpacked artifacts.
     pub fn with_artifact_capacity(capacity: usize, artifacts: usize) -> BuildCache {
+        BuildCache::with_capacities(artifacts, capacity, capacity)
+    }
+
+    /// A cache keeping up to `artifacts` unpacked artifacts, `kustomized` kustomize outputs and
+    /// `built` post-built results. Post-built results are one per Kustomization when each has
+    /// its own variables, and re-running post-build is cheap next to kustomize, so a process
+    /// with many Kustomizations keeps `built` small to bound its memory.
+    pub fn with_capacities(artifacts: usize, kustomized: usize, built: usize) -> BuildCache {
         BuildCache {
             inner: Mutex::new(Levels {
                 tick: 0,
                 artifacts: Lru::new(artifacts),
-                kustomized: Lru::new(capacity),
-                built: Lru::new(capacity),
+                kustomized: Lru::new(kustomized),
+                built: Lru::new(built),
             }),
             artifact_loads: AtomicU64::new(0),
             kustomize_builds: AtomicU64::new(0),

@@ -116,6 +116,7 @@ pub async fn run_controllers(
     let (ks_store, ks_writer) = reflector::store();
     let ks_changes = watcher(ks_api.clone(), watcher::Config::default())
         .default_backoff()
+        .modify(strip_managed_fields)
         .reflect(ks_writer)
         .applied_objects()
         .predicate_filter(spec_or_request, Default::default());
@@ -130,6 +131,7 @@ pub async fn run_controllers(
         .default_backoff()
         .applied_objects()
         .predicate_filter(readiness, Default::default());
+    let ks_store_ready = ks_store.clone();
     let users_store = ks_store.clone();
     let dependents_store = ks_store.clone();
     let kustomizations = Controller::for_stream(ks_changes, ks_store)
@@ -148,21 +150,49 @@ pub async fn run_controllers(
 
     let repo_api: Api<GitRepository> = Api::all(client);
     let (repo_store, repo_writer) = reflector::store();
+    let repo_store_ready = repo_store.clone();
     let repo_triggers = watcher(repo_api, watcher::Config::default())
         .default_backoff()
+        .modify(strip_managed_fields)
         .reflect(repo_writer)
         .applied_objects()
         .predicate_filter(spec_or_request, Default::default());
     let repositories = Controller::for_stream(repo_triggers, repo_store)
         .with_config(Config::default().concurrency(concurrency.git_repositories))
-        .graceful_shutdown_on(shutdown)
+        .graceful_shutdown_on(shutdown.clone())
         .run(gitrepository::reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(e) = result {
                 tracing::warn!(error = %e, "gitrepository controller");
             }
         });
-    futures::join!(kustomizations, repositories);
+    // kube-runtime starts reconciling only once a store has listed, and drains only after that:
+    // with a CRD missing (never listed) a graceful shutdown would wait forever. Nothing can be
+    // reconciling then, so stop at once; otherwise give running reconciles a bounded grace.
+    let stores = (ks_store_ready, repo_store_ready);
+    let deadline = async move {
+        shutdown.await;
+        let listed = stores.0.wait_until_ready().now_or_never().is_some()
+            && stores.1.wait_until_ready().now_or_never().is_some();
+        if listed {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "reconciles still running after the shutdown grace period; stopping them");
+        }
+    };
+    tokio::select! {
+        _ = futures::future::join(kustomizations, repositories) => {}
+        () = deadline => {}
+    }
+}
+
+/// How long running reconciles may take to finish after shutdown (controller-runtime's
+/// default `GracefulShutdownTimeout`).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The caches never read managedFields, which are often the larger half of an object (as
+/// controller-runtime's `TransformStripManagedFields`, which Flux uses).
+fn strip_managed_fields<K: Resource>(obj: &mut K) {
+    obj.meta_mut().managed_fields = None;
 }
 
 /// Failures that kept a reconcile from writing its status: retry with a short backoff.

@@ -7,7 +7,9 @@
 //! - objects a killed controller applied and Git removed before the restart are pruned, not
 //!   orphaned (the inventory is widened in status before the apply);
 //! - `tether dev --empty` serves the API with the CRDs installed to kubectl, reconciles what
-//!   kubectl applies, and exits 0 on SIGTERM; without `--empty` it refuses to start.
+//!   kubectl applies, and exits 0 on SIGTERM; without `--empty` it refuses to start;
+//! - a controller on a cluster without tether's CRDs (its caches never fill) still exits 0 on
+//!   SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed assertion.
 
 mod common;
@@ -563,6 +565,44 @@ spec:
         status.success(),
         "tether dev after SIGTERM: {status}\n{}",
         dev.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controller_whose_crds_are_missing_still_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_apiserver, kubeconfig, _client) = apiserver(dir.path()).await;
+    let mut controller = Proc::spawn(
+        "controller",
+        &[
+            OsStr::new("controller"),
+            OsStr::new("--kubeconfig"),
+            kubeconfig.as_os_str(),
+            OsStr::new("--metrics-addr=127.0.0.1:0"),
+            OsStr::new("--enable-leader-election=false"),
+        ],
+        &[],
+        dir.path(),
+    );
+    controller.wait_line("artifacts on ", Duration::from_secs(30));
+    wait_for(
+        "the controller to fail listing",
+        Duration::from_secs(30),
+        async || {
+            controller
+                .log()
+                .contains("failed to perform initial object list")
+                .then_some(())
+        },
+    )
+    .await;
+    controller.signal("TERM");
+    // Liveness, not speed: before the fix it never exited.
+    let status = controller.wait_exit(Duration::from_secs(20));
+    assert!(
+        status.success(),
+        "exit {status}; log:\n{}",
+        controller.log()
     );
 }
 
