@@ -3,16 +3,21 @@
 //! Clients (kubectl, kube-rs, client-go, the Python client) talk to it over HTTPS with a bearer
 //! token, exactly as to a cluster. A request goes through these steps:
 //!
-//! 1. [`http`]: TLS (HTTP/1.1 or HTTP/2), bearer-token authentication, the path parsed into
-//!    group/version/namespace/resource/name/subresource and verb, content negotiation, the
-//!    3 MiB body limit.
+//! 1. [`http`]: TLS (HTTP/1.1 or HTTP/2), bearer-token authentication, impersonation and RBAC
+//!    authorization ([`auth`]), the path parsed into group/version/namespace/resource/name/
+//!    subresource and verb, content negotiation, the 3 MiB body limit.
 //! 2. [`registry`]: which resource that is — the built-ins generated from the Kubernetes
 //!    OpenAPI document by `tether-schema`, plus those established CRDs serve.
 //! 3. [`core`]: the generic registry semantics — strategies (status subresources, generation,
-//!    immutable metadata, namespace lifecycle), managed fields and server-side apply,
+//!    immutable metadata and immutable fields of built-in kinds, namespace lifecycle), managed fields and server-side apply,
 //!    validation, optimistic concurrency, selectors and paging, watch.
 //! 4. `tether-store`: one global resourceVersion, each write durable before it is answered,
 //!    watch history for resuming clients.
+//!
+//! At start the default RBAC policy (`cluster-admin`, `admin`, `edit`, `view`, discovery) is
+//! created where missing ([`auth::bootstrap`]). The admin token is `system:masters`, which
+//! authorization does not restrict; other users (impersonated ones, such as a GitOps
+//! controller acting as a tenant's service account) get what RBAC objects grant them.
 //!
 //! Controllers that kube-apiserver and kube-controller-manager would run ([`controllers`]:
 //! CRD establishment and cleanup, namespace deletion, workload readiness simulation) run
@@ -31,6 +36,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod auth;
 pub mod controllers;
 pub mod core;
 mod crd;

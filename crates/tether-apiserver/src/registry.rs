@@ -246,6 +246,42 @@ fn builtin(entry: &tether_schema::BuiltinResource) -> Resource {
     }
 }
 
+/// `authorization.k8s.io/v1`'s create-only reviews, which the OpenAPI table leaves out (they
+/// have no read paths); [`crate::auth::review`] answers them.
+fn access_reviews() -> Vec<Resource> {
+    [
+        (
+            "localsubjectaccessreviews",
+            "LocalSubjectAccessReview",
+            true,
+        ),
+        ("selfsubjectaccessreviews", "SelfSubjectAccessReview", false),
+        ("selfsubjectrulesreviews", "SelfSubjectRulesReview", false),
+        ("subjectaccessreviews", "SubjectAccessReview", false),
+    ]
+    .into_iter()
+    .map(|(resource, kind, namespaced)| Resource {
+        group: "authorization.k8s.io".into(),
+        version: "v1".into(),
+        resource: resource.into(),
+        singular: kind.to_ascii_lowercase(),
+        kind: kind.into(),
+        list_kind: format!("{kind}List"),
+        namespaced,
+        verbs: vec!["create".into()],
+        short_names: vec![],
+        categories: vec![],
+        status_subresource: false,
+        scale: None,
+        storage_version: "v1".into(),
+        name_rule: NameRule::Subdomain,
+        tracks_generation: false,
+        field_selectors: vec![],
+        origin: Origin::Builtin,
+    })
+    .collect()
+}
+
 type Gvr = (String, String, String);
 
 #[derive(Default)]
@@ -279,6 +315,9 @@ impl Registry {
         let mut state = State::default();
         for entry in builtin_resources() {
             let resource = builtin(entry);
+            state.add(Arc::new(resource));
+        }
+        for resource in access_reviews() {
             state.add(Arc::new(resource));
         }
         Registry {

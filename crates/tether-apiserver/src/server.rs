@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub bookmark_interval: Duration,
     /// Watch history kept for clients to resume (events).
     pub history_events: usize,
+    /// Bearer tokens besides the admin's, each authenticating its user (whom RBAC authorizes).
+    pub tokens: Vec<crate::auth::StaticToken>,
 }
 
 impl Default for ServerConfig {
@@ -49,6 +51,7 @@ impl Default for ServerConfig {
             simulate_delay: Duration::from_millis(500),
             bookmark_interval: Duration::from_secs(10),
             history_events: 20_000,
+            tokens: vec![],
         }
     }
 }
@@ -86,6 +89,8 @@ pub enum StartError {
     },
     #[error("cannot set up the system namespaces: {0}")]
     Bootstrap(crate::status::ApiError),
+    #[error("cannot create the default RBAC roles and bindings: {0}")]
+    Policy(crate::status::ApiError),
     #[error("the store task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -138,6 +143,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     controllers::namespaces::ensure_system_namespaces(&core)
         .await
         .map_err(StartError::Bootstrap)?;
+    crate::auth::bootstrap::ensure_policy(&core)
+        .await
+        .map_err(StartError::Policy)?;
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -175,6 +183,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let state = AppState {
         core: core.clone(),
         token: Arc::from(credentials.token.as_str()),
+        tokens: Arc::from(config.tokens.clone()),
         server_address: Arc::from(client_address(addr).as_str()),
         bookmark_interval: config.bookmark_interval,
         shutdown: stopped.clone(),

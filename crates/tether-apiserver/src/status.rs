@@ -192,6 +192,22 @@ impl ApiError {
         err
     }
 
+    /// 403 for a request the authorizer refused, worded as upstream's `NewForbidden`:
+    /// `deployments.apps "web" is forbidden: <why>`, without the name for collections, and
+    /// `forbidden: <why>` for non-resource paths (`qualified` is `None`).
+    pub fn forbidden_request(qualified: Option<&Qualified>, name: &str, why: &str) -> Self {
+        let message = match qualified {
+            None => format!("forbidden: {why}"),
+            Some(q) if name.is_empty() => format!("{q} is forbidden: {why}"),
+            Some(q) => format!("{q} \"{name}\" is forbidden: {why}"),
+        };
+        let empty = Qualified {
+            group: String::new(),
+            resource: String::new(),
+        };
+        Self::about(403, "Forbidden", qualified.unwrap_or(&empty), name, message)
+    }
+
     pub fn unauthorized() -> Self {
         Self::plain(401, "Unauthorized", "Unauthorized")
     }

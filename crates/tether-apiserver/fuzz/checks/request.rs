@@ -38,6 +38,7 @@ fn harness() -> &'static Harness {
         let state = AppState {
             core: core.clone(),
             token: TOKEN.into(),
+            tokens: Default::default(),
             server_address: "127.0.0.1:6443".into(),
             bookmark_interval: std::time::Duration::from_secs(3600),
             shutdown: stopped,

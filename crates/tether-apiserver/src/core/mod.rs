@@ -5,6 +5,7 @@
 //! generations, validation and events as a client's.
 
 mod delete;
+mod immutable;
 mod list;
 mod strategy;
 mod watch;

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
+use super::immutable;
 use crate::object;
 use crate::registry::{Origin, Resource};
 use crate::status::{ApiError, Cause};
@@ -49,6 +50,9 @@ pub fn prepare_for_create(r: &Resource, object: &mut Value) {
     }
     if is(r, "", "secrets") {
         fold_string_data(object);
+    }
+    if is(r, "", "services") {
+        normalize_cluster_ips(None, object);
     }
     // Status is written through /status only; nodes report theirs at registration.
     if let Some(map) = object
@@ -157,7 +161,54 @@ pub fn prepare_for_update(r: &Resource, current: &Value, new: &mut Value) {
     if is(r, "", "secrets") {
         fold_string_data(new);
     }
+    if is(r, "", "services") {
+        keep_cluster_ips(current, new);
+        normalize_cluster_ips(Some(current), new);
+    }
     apply_schema_defaults(r, new);
+}
+
+/// An update that leaves a Service's cluster IPs out keeps them, as upstream's
+/// `patchAllocatedValues` does (a PUT or apply of a manifest without `clusterIP` is no change).
+fn keep_cluster_ips(current: &Value, new: &mut Value) {
+    if immutable::is_external_name(current) || immutable::is_external_name(new) {
+        return;
+    }
+    let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for field in ["clusterIP", "clusterIPs"] {
+        let empty = spec.get(field).is_none_or(|v| {
+            v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty)
+        });
+        if let Some(old) = current.pointer(&format!("/spec/{field}")).filter(|_| empty) {
+            spec.insert(field.to_owned(), old.clone());
+        }
+    }
+}
+
+/// Upstream's `normalizeClusterIPs`: `clusterIPs` follows a `clusterIP` set alone (by a create
+/// from an old client, or an update that changes only the singular field).
+fn normalize_cluster_ips(current: Option<&Value>, new: &mut Value) {
+    let ip = |o: &Value| {
+        o.pointer("/spec/clusterIP")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let ips = |o: &Value| o.pointer("/spec/clusterIPs").cloned();
+    let new_ip = ip(new);
+    let plural_empty = ips(new)
+        .as_ref()
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty);
+    let follow = match current {
+        None => !new_ip.is_empty() && plural_empty,
+        Some(old) => !new_ip.is_empty() && ip(old) != new_ip && ips(old) == ips(new),
+    };
+    if follow && let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.insert("clusterIPs".into(), json!([new_ip]));
+    }
 }
 
 /// Custom resources take their schema's defaults on every write, as upstream's decoder applies
@@ -213,6 +264,9 @@ pub fn validate(r: &Resource, old: Option<&Value>, new: &Value) -> Vec<Cause> {
     }
     if let Origin::Custom { openapi, .. } = &r.origin {
         causes.extend(crate::crvalidation::validate(openapi, old, new));
+    }
+    if let Some(old) = old {
+        causes.extend(immutable::check(r, old, new));
     }
     causes
 }

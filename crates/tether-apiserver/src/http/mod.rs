@@ -18,6 +18,7 @@ use axum::routing::get;
 use http::{Method, StatusCode, header};
 use serde_json::Value;
 
+use crate::auth::{self, Attributes, UserInfo};
 use crate::core::{
     Core, DeleteOptions, DeleteOutcome, ListOptions, PatchBody, RvMatch, WatchOptions, WriteOptions,
 };
@@ -37,6 +38,8 @@ pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 pub struct AppState {
     pub core: Core,
     pub token: Arc<str>,
+    /// Further tokens and their users.
+    pub tokens: Arc<[auth::StaticToken]>,
     /// `host:port` clients reach the server at, for `/api`'s serverAddressByClientCIDRs.
     pub server_address: Arc<str>,
     pub bookmark_interval: Duration,
@@ -66,8 +69,10 @@ async fn version() -> Response {
 }
 
 /// Health and version are public, as kube-apiserver's `system:public-info-viewer` makes them;
-/// every other path needs the bearer token. A wrong token is 401 anywhere.
-async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// every other path needs the bearer token (a wrong token is 401 anywhere). Then the request
+/// acts as whom its `Impersonate-*` headers name and is authorized ([`crate::auth`]); the user
+/// it acts as travels in the request's extensions.
+async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -81,15 +86,36 @@ async fn authenticate(State(state): State<AppState>, request: Request, next: Nex
         request.uri().path(),
         "/livez" | "/readyz" | "/healthz" | "/version"
     );
-    let ok = match presented {
-        Some(token) => constant_time_eq(token.as_bytes(), state.token.as_bytes()),
-        None => public,
+    let user = match presented {
+        Some(token) if constant_time_eq(token.as_bytes(), state.token.as_bytes()) => {
+            UserInfo::admin()
+        }
+        Some(token) => match state
+            .tokens
+            .iter()
+            .find(|t| constant_time_eq(token.as_bytes(), t.token.as_bytes()))
+        {
+            Some(t) => t.user.authenticated(),
+            None => return respond::error(&ApiError::unauthorized()),
+        },
+        None if public => return next.run(request).await,
+        None => return respond::error(&ApiError::unauthorized()),
     };
-    if ok {
-        next.run(request).await
-    } else {
-        respond::error(&ApiError::unauthorized())
+    let user = match auth::impersonate(&state.core, user, request.headers()) {
+        Ok(user) => user,
+        Err(err) => return respond::error(&err),
+    };
+    if !user.is_master() {
+        let query = Query::parse(request.uri().query());
+        let attrs =
+            Attributes::from_request(user.clone(), request.method(), request.uri().path(), &query);
+        if let Err(err) = auth::check(&state.core, &attrs) {
+            tracing::debug!(user = %user.name, message = %err.message, "request forbidden");
+            return respond::error(&err);
+        }
     }
+    request.extensions_mut().insert(Arc::new(user));
+    next.run(request).await
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -183,7 +209,8 @@ fn check_subresource(r: &Resource, sub: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-fn verb_name(verb: &Verb) -> &'static str {
+/// The verb kube-apiserver's discovery and authorization name a request by.
+pub(crate) fn verb_name(verb: &Verb) -> &'static str {
     match verb {
         Verb::Get => "get",
         Verb::List => "list",
@@ -236,6 +263,21 @@ async fn resource(
     };
     let name = req.name.clone().unwrap_or_default();
     let sub = req.subresource.as_deref();
+    if r.group == "authorization.k8s.io" && req.verb == Verb::Create {
+        let user = request
+            .extensions()
+            .get::<Arc<UserInfo>>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("no user for the request"))?;
+        let body = read_object(request).await?;
+        let answer = auth::review::review(core, &r, &user, namespace, body)?;
+        return Ok(respond::object(
+            StatusCode::CREATED,
+            &r,
+            &crate::core::Output::Value(answer),
+            negotiated,
+        ));
+    }
     if sub == Some("scale") {
         return crate::scale::handle(
             core, &r, namespace, &name, &req.verb, query, request, negotiated,
