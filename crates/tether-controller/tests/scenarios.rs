@@ -1,6 +1,7 @@
 //! End-to-end scenarios of the GitOps loop beyond the happy path of `gitops.rs`: an SSH remote
 //! (and a wrong host key), a never-ready Deployment, suspend/resume, the remote going down and
-//! coming back, drift corrected on request, a failing dependency, Events and metrics. Each test
+//! coming back, drift corrected on request, an immutable field changed (refused, then recreated
+//! with `force`), a failing dependency, Events and metrics. Each test
 //! starts its own control plane, controllers and Git remote.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed assertion.
 
@@ -13,6 +14,7 @@ use common::{
     kustomization, repo_condition, wait_for,
 };
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
@@ -382,6 +384,99 @@ async fn the_remote_going_down_keeps_the_artifact_and_coming_back_resumes() {
     )
     .await;
     assert_eq!(greeting(&cms, "settings").await.as_deref(), Some("two"));
+    cluster.stop().await;
+}
+
+/// A Job `name` in `default` whose pod template runs `image`.
+fn job(name: &str, image: &str) -> String {
+    format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  namespace: default\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: main\n        image: {image}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_immutable_field_change_fails_until_force_recreates_the_object() {
+    let mut remote = Remote::new();
+    let first = remote.commit(
+        "first",
+        &[("apps/migrate.yaml", &job("migrate", "busybox:1.36"))],
+    );
+    let git = GitHttpServer::start(GitHttpConfig::new(remote.root.path())).unwrap();
+    let cluster = Cluster::start().await;
+    cluster
+        .create_repo("fleet", &git.url("fleet.git"), None)
+        .await;
+    cluster
+        .create_kustomization(kustomization("apps", "fleet", "./apps", json!({})))
+        .await;
+    let kss: Api<Kustomization> = cluster.api();
+    let jobs: Api<Job> = cluster.api_in("default");
+    ks_condition(
+        &kss,
+        "apps",
+        "Ready",
+        "True",
+        "ReconciliationSucceeded",
+        &first,
+        WAIT,
+    )
+    .await;
+    let original = jobs.get("migrate").await.unwrap().metadata.uid.unwrap();
+
+    // A Job's pod template cannot change: without force the apply fails and the Job stays.
+    let second = remote.commit(
+        "second",
+        &[("apps/migrate.yaml", &job("migrate", "busybox:1.37"))],
+    );
+    let message = ks_condition(
+        &kss,
+        "apps",
+        "Ready",
+        "False",
+        "ReconciliationFailed",
+        "Job/default/migrate dry-run failed",
+        WAIT,
+    )
+    .await;
+    assert!(message.contains("field is immutable"), "{message}");
+    let image = |job: &Job| {
+        job.spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
+            .image
+            .clone()
+            .unwrap()
+    };
+    let kept = jobs.get("migrate").await.unwrap();
+    assert_eq!(kept.metadata.uid.as_deref(), Some(original.as_str()));
+    assert_eq!(image(&kept), "busybox:1.36");
+
+    // With force, the Job is deleted and created again from the new revision.
+    kss.patch(
+        "apps",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"force": true}})),
+    )
+    .await
+    .unwrap();
+    ks_condition(
+        &kss,
+        "apps",
+        "Ready",
+        "True",
+        "ReconciliationSucceeded",
+        &format!("Applied revision: {second}"),
+        WAIT,
+    )
+    .await;
+    let recreated = jobs.get("migrate").await.unwrap();
+    assert_ne!(recreated.metadata.uid.as_deref(), Some(original.as_str()));
+    assert_eq!(image(&recreated), "busybox:1.37");
     cluster.stop().await;
 }
 
