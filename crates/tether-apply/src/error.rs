@@ -123,6 +123,9 @@ const IMMUTABLE_PATTERNS: &[&str] = &[
     "updates to statefulset spec for fields other than",
     // Pod spec outside the updatable fields.
     "pod updates may not change fields other than",
+    "pod updates may not add or remove containers",
+    // A Service whose manifest drops a cluster IP that was set (patterns are lowercase).
+    "primary clusterip can not be unset",
 ];
 
 /// Whether a failed apply is a change to an immutable field: a 422 Invalid whose message says so.
@@ -155,6 +158,8 @@ mod tests {
             r#"Service "s" is invalid: spec.clusterIPs[0]: Invalid value: []string{"10.0.0.2"}: may not change once set"#,
             r#"StatefulSet.apps "db" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template' are forbidden"#,
             r#"ConfigMap "c" is invalid: data: Forbidden: field is immutable when `immutable` is set"#,
+            r#"Pod "p" is invalid: spec.containers: Forbidden: pod updates may not add or remove containers"#,
+            r#"Service "s" is invalid: spec.clusterIPs[0]: Invalid value: []string(nil): primary clusterIP can not be unset"#,
             r#"Widget.example.com "w" is invalid: spec.size: Invalid value: "string": Value is immutable"#,
         ] {
             assert!(is_immutable_error(&failure(422, message)), "{message}");

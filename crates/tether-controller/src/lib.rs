@@ -11,6 +11,10 @@
 //!    controller-runtime's managers do, and a standby takes over);
 //! 4. on shutdown, let running reconciles finish, then release the Lease.
 //!
+//! A Kustomization applies, prunes and health-checks on its target (`spec.kubeConfig`) with its
+//! identity (`spec.serviceAccountName`, or the default ServiceAccount): see
+//! [`kustomization::target`]. Everything else uses the controller's own client.
+//!
 //! Guarantees: one reconcile at a time per object; at most `concurrency` per kind; objects are
 //! reconciled again on spec changes, `reconcile.fluxcd.io/requestedAt`, their interval, their
 //! source's new artifact, and (Kustomizations) their dependencies becoming ready.
