@@ -140,6 +140,12 @@ string_enum! {
         GitOperationFailed = "GitOperationFailed",
         /// Source: a new revision is being fetched (with `ArtifactOutdated`).
         NewRevision = "NewRevision",
+        /// Source include: the included GitRepository does not exist.
+        NotFound = "NotFound",
+        /// Source include: the included GitRepository has no artifact yet.
+        NoArtifact = "NoArtifact",
+        /// Source include: its files could not be copied into the artifact.
+        CopyFailure = "CopyFailure",
     }
 }
 

@@ -143,7 +143,8 @@ pub struct KustomizationSpec {
     #[schemars(extend("enum" = ["MirrorPrune", "Delete", "WaitForTermination", "Orphan"]))]
     pub deletion_policy: Option<String>,
 
-    /// CEL health rules for custom resources. Accepted, but tether does not evaluate them yet.
+    /// CEL health rules for custom resources. tether does not evaluate them yet and fails the
+    /// reconcile when this is set.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub health_check_exprs: Vec<CustomHealthCheck>,
 }
@@ -166,7 +167,7 @@ pub struct DependencyReference {
     /// Its namespace; this Kustomization's when empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// CEL readiness rule. Accepted, but tether does not evaluate it yet.
+    /// CEL readiness rule. tether does not evaluate it yet and fails the reconcile when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready_expr: Option<String>,
 }

@@ -28,9 +28,10 @@
 //!
 //! # Caveats
 //!
-//! - Accepted but not acted on yet: `GitRepository.spec.verify`, `Kustomization.spec.decryption`,
-//!   `healthCheckExprs` and `dependsOn[].readyExpr` (their docs say so); `provider` other than
-//!   `generic`, and source kinds other than GitRepository.
+//! - Accepted by the schema but not implemented by the controllers, which refuse them with a
+//!   message: `GitRepository.spec.verify`, `provider` other than `generic`, `recurseSubmodules`,
+//!   `healthCheckExprs`, `dependsOn[].readyExpr`, and source kinds other than GitRepository;
+//!   `Kustomization.spec.decryption` is built without decrypting, with a warning.
 //! - `GitRepository.spec.url` also allows `file://` (Flux's pattern does not), for local
 //!   repositories.
 //! - Enumerated fields (`deletionPolicy`, `sourceRef.kind`, `provider`, …) are strings with an

@@ -72,7 +72,8 @@ pub struct GitRepositorySpec {
     #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
     pub reference: Option<GitRepositoryRef>,
 
-    /// Commit signature verification. Accepted, but tether does not verify signatures yet.
+    /// Commit signature verification. tether does not verify signatures yet and refuses the
+    /// source (fails closed) when this is set.
     #[serde(default, rename = "verify", skip_serializing_if = "Option::is_none")]
     pub verification: Option<GitRepositoryVerification>,
 

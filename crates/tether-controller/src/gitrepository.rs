@@ -4,10 +4,14 @@
 //! 1. deletion → remove the object's artifacts, drop the finalizer;
 //! 2. add the finalizer; stop when `suspend`;
 //! 3. credentials from `secretRef` → `AuthenticationFailed`;
-//! 4. fetch (skipped when the remote's revision equals the stored artifact's) →
-//!    `FetchFailed` / `GitOperationFailed`, keeping the last good artifact in status and store;
-//! 5. pack and store the artifact, keep the newest two (`--artifact-retention-records`);
-//! 6. `Ready` / `ArtifactInStorage` True with `stored artifact for revision '…'`, a
+//! 4. the artifacts of `include`d GitRepositories (same namespace) → `IncludeUnavailable`
+//!    (`NotFound`, `NoArtifact`);
+//! 5. fetch (skipped when the remote's revision equals the stored artifact's and the includes
+//!    are unchanged) → `FetchFailed` / `GitOperationFailed`, keeping the last good artifact in
+//!    status and store;
+//! 6. pack and store the artifact with the includes' files (`CopyFailure`), keep the newest two
+//!    (`--artifact-retention-records`);
+//! 7. `Ready` / `ArtifactInStorage` True with `stored artifact for revision '…'`, a
 //!    `NewArtifact` event when the revision changed; requeue after `interval`, jittered.
 
 use std::collections::BTreeMap;
@@ -114,6 +118,7 @@ pub async fn reconcile(
             let c = &mut status.conditions;
             conditions::remove(c, ConditionType::FetchFailed);
             conditions::remove(c, ConditionType::StorageOperationFailed);
+            conditions::remove(c, ConditionType::IncludeUnavailable);
             conditions::remove(c, ConditionType::ArtifactOutdated);
             conditions::remove(c, ConditionType::Reconciling);
             conditions::remove(c, ConditionType::Stalled);
@@ -134,16 +139,19 @@ pub async fn reconcile(
             status.observed_generation = generation.unwrap_or(0);
             status.observed_ignore = repo.spec.ignore.clone();
             status.observed_recurse_submodules = repo.spec.recurse_submodules;
+            status.observed_include = repo.spec.include.clone();
             if previous.as_ref().map(|a| &a.revision) != Some(&revision) {
                 events.push((EventType::Normal, "NewArtifact", message));
             }
         }
         Err((reason, message)) => {
             let c = &mut status.conditions;
-            let failure_type = if reason == Reason::StatOperationFailed {
-                ConditionType::StorageOperationFailed
-            } else {
-                ConditionType::FetchFailed
+            let failure_type = match reason {
+                Reason::StatOperationFailed => ConditionType::StorageOperationFailed,
+                Reason::NotFound | Reason::NoArtifact | Reason::CopyFailure => {
+                    ConditionType::IncludeUnavailable
+                }
+                _ => ConditionType::FetchFailed,
             };
             conditions::mark_true(c, failure_type, reason, &message, generation);
             conditions::mark_false(c, ConditionType::Ready, reason, &message, generation);
@@ -188,6 +196,25 @@ async fn fetch_and_store(
     status: &mut GitRepositoryStatus,
 ) -> Result<(), (Reason, String)> {
     let name = repo.name_any();
+    // Fail closed: a user who asked for verified commits or a cloud identity must not get a
+    // source that silently skipped them.
+    if repo.spec.verification.is_some() {
+        return Err((
+            Reason::VerificationError,
+            "commit signature verification (spec.verify) is not supported by tether yet; \
+             remove spec.verify to use this source unverified"
+                .into(),
+        ));
+    }
+    if let Some(provider) = repo.spec.provider.as_deref().filter(|p| *p != "generic") {
+        return Err((
+            Reason::AuthenticationFailed,
+            format!(
+                "provider '{provider}' is not supported by tether yet; use 'generic' with \
+                 secretRef"
+            ),
+        ));
+    }
     let auth = match &repo.spec.secret_ref {
         None => GitAuth::none(),
         Some(secret_ref) => {
@@ -241,11 +268,17 @@ async fn fetch_and_store(
     spec.recurse_submodules = repo.spec.recurse_submodules;
     spec.timeout = repo.timeout();
 
+    let included = included_artifacts(repo, ctx, namespace).await?;
+
     let store = &ctx.artifacts;
     // Skip the download only when the stored artifact is still on disk and was made with the
-    // same ignore rules.
+    // same ignore rules and the same includes.
+    let same_includes = status.observed_include == repo.spec.include
+        && digests(&status.included_artifacts) == digests(&included);
     let reusable = status.artifact.as_ref().filter(|a| {
-        store.exists(&to_source_artifact(a)) && status.observed_ignore == repo.spec.ignore
+        store.exists(&to_source_artifact(a))
+            && status.observed_ignore == repo.spec.ignore
+            && same_includes
     });
     let last = reusable.map(|a| a.revision.clone());
     let outcome = tether_source::fetch(&spec, &auth, last.as_deref())
@@ -268,10 +301,21 @@ async fn fetch_and_store(
             Ok(())
         }
         FetchOutcome::Fetched(checkout) => {
+            let mut files = Vec::new();
+            for (include, artifact) in repo.spec.include.iter().zip(&included) {
+                files.push(include_files(include, artifact).await?);
+            }
             let stored = store
-                .archive(namespace, &name, &checkout, repo.spec.ignore.as_deref())
+                .archive_with_includes(
+                    namespace,
+                    &name,
+                    &checkout,
+                    repo.spec.ignore.as_deref(),
+                    files,
+                )
                 .await
                 .map_err(|e| (Reason::StatOperationFailed, e.to_string()))?;
+            status.included_artifacts = included;
             if let Err(e) =
                 store.garbage_collect(namespace, &name, RETAINED_ARTIFACTS, Some(&stored.path))
             {
@@ -291,6 +335,76 @@ async fn fetch_and_store(
             Ok(())
         }
     }
+}
+
+/// The artifacts of the GitRepositories `repo` includes, in `spec.include` order.
+async fn included_artifacts(
+    repo: &GitRepository,
+    ctx: &Context,
+    namespace: &str,
+) -> Result<Vec<Artifact>, (Reason, String)> {
+    let api: Api<GitRepository> = Api::namespaced(ctx.client.clone(), namespace);
+    let mut out = Vec::new();
+    for include in &repo.spec.include {
+        let name = &include.repository.name;
+        if *name == repo.name_any() {
+            return Err((
+                Reason::NotFound,
+                format!("include '{name}' names this GitRepository itself"),
+            ));
+        }
+        let found = api.get_opt(name).await.map_err(|e| {
+            (
+                Reason::NotFound,
+                format!("could not get resource for include '{name}': {e}"),
+            )
+        })?;
+        let Some(included) = found else {
+            return Err((
+                Reason::NotFound,
+                format!(
+                    "could not get resource for include '{name}': gitrepositories.source.toolkit.fluxcd.io \"{name}\" not found"
+                ),
+            ));
+        };
+        let Some(artifact) = included.status.and_then(|s| s.artifact) else {
+            return Err((
+                Reason::NoArtifact,
+                format!("no artifact available for include '{name}'"),
+            ));
+        };
+        out.push(artifact);
+    }
+    Ok(out)
+}
+
+/// The files `include` takes from `artifact`, downloaded from the artifact server (digest
+/// checked).
+async fn include_files(
+    include: &tether_api::GitRepositoryInclude,
+    artifact: &Artifact,
+) -> Result<tether_source::IncludedFiles, (Reason, String)> {
+    let from = include.from_path.as_deref().unwrap_or("");
+    let to = include.to_path();
+    let fail = |e: String| {
+        (
+            Reason::CopyFailure,
+            format!(
+                "failed to copy '{}' include from {} to {to}: {e}",
+                include.repository.name,
+                if from.is_empty() { "." } else { from }
+            ),
+        )
+    };
+    let digest = artifact.digest.as_deref().unwrap_or_default();
+    let bytes = tether_source::fetch_artifact(&artifact.url, digest)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    tether_source::IncludedFiles::from_artifact(&bytes, from, to).map_err(|e| fail(e.to_string()))
+}
+
+fn digests(artifacts: &[Artifact]) -> Vec<Option<&str>> {
+    artifacts.iter().map(|a| a.digest.as_deref()).collect()
 }
 
 fn to_source_artifact(a: &Artifact) -> tether_source::Artifact {

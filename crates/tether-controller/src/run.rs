@@ -6,7 +6,8 @@
 //! - A GitRepository whose artifact revision changes triggers the Kustomizations that use it.
 //! - A Kustomization that becomes Ready, or applies a new revision, triggers the Kustomizations
 //!   that depend on it (Flux only polls every `--requeue-dependency`).
-//! - Same for GitRepositories: generation and requestedAt changes, deletion, the interval.
+//! - Same for GitRepositories: generation and requestedAt changes, deletion, the interval; and a
+//!   GitRepository whose artifact changes triggers the GitRepositories that `include` it.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -84,6 +85,22 @@ fn users_of(store: &Store<Kustomization>, repo: &GitRepository) -> Vec<ObjectRef
         .collect()
 }
 
+fn includers_of(
+    store: &Store<GitRepository>,
+    included: &GitRepository,
+) -> Vec<ObjectRef<GitRepository>> {
+    let ns = included.namespace();
+    let name = included.name_any();
+    store
+        .state()
+        .iter()
+        .filter(|repo| {
+            repo.namespace() == ns && repo.spec.include.iter().any(|i| i.repository.name == name)
+        })
+        .map(|repo| ObjectRef::from_obj(repo.as_ref()))
+        .collect()
+}
+
 fn dependents_of(
     store: &Store<Kustomization>,
     dep: &Kustomization,
@@ -157,8 +174,19 @@ pub async fn run_controllers(
         .reflect(repo_writer)
         .applied_objects()
         .predicate_filter(spec_or_request, Default::default());
+    let included_changes = watcher(
+        Api::<GitRepository>::all(ctx.client.clone()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .applied_objects()
+    .predicate_filter(artifact_revision, Default::default());
+    let includers_store = repo_store.clone();
     let repositories = Controller::for_stream(repo_triggers, repo_store)
         .with_config(Config::default().concurrency(concurrency.git_repositories))
+        .watches_stream(included_changes, move |repo| {
+            includers_of(&includers_store, &repo)
+        })
         .graceful_shutdown_on(shutdown.clone())
         .run(gitrepository::reconcile, error_policy, ctx)
         .for_each(|result| async move {

@@ -1,6 +1,6 @@
 //! End-to-end scenarios of the GitOps loop beyond the happy path of `gitops.rs`: an SSH remote
 //! (and a wrong host key), a never-ready Deployment, suspend/resume, the remote going down and
-//! coming back, drift corrected on request, an immutable field changed (refused, then recreated
+//! coming back, drift corrected on request, `include` of another GitRepository, unsupported checks failing closed, an immutable field changed (refused, then recreated
 //! with `force`), a failing dependency, Events and metrics. Each test
 //! starts its own control plane, controllers and Git remote.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed assertion.
@@ -477,6 +477,181 @@ async fn an_immutable_field_change_fails_until_force_recreates_the_object() {
     let recreated = jobs.get("migrate").await.unwrap();
     assert_ne!(recreated.metadata.uid.as_deref(), Some(original.as_str()));
     assert_eq!(image(&recreated), "busybox:1.37");
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_included_repository_replaces_its_directory_and_its_commits_propagate() {
+    let mut fleet = Remote::new();
+    let stale = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stale\n  namespace: default\n";
+    fleet.commit(
+        "fleet",
+        &[("shared/stale.yaml", stale), ("README.md", "fleet")],
+    );
+    let mut lib = Remote::new();
+    let first = lib.commit(
+        "lib",
+        &[
+            ("base/settings.yaml", &config_map("settings", "one")),
+            ("unrelated/other.yaml", &config_map("other", "x")),
+        ],
+    );
+    let fleet_git = GitHttpServer::start(GitHttpConfig::new(fleet.root.path())).unwrap();
+    let lib_git = GitHttpServer::start(GitHttpConfig::new(lib.root.path())).unwrap();
+    let cluster = Cluster::start().await;
+    cluster
+        .create_repo("lib", &lib_git.url("fleet.git"), None)
+        .await;
+    let repos: Api<GitRepository> = cluster.api();
+    let including: GitRepository = serde_json::from_value(json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": "fleet", "namespace": NS},
+        "spec": {
+            "url": fleet_git.url("fleet.git"), "interval": "1h", "ref": {"branch": "main"},
+            "include": [{"repository": {"name": "lib"}, "fromPath": "base", "toPath": "shared"}],
+        },
+    }))
+    .unwrap();
+    repos
+        .create(&kube::api::PostParams::default(), &including)
+        .await
+        .unwrap();
+    cluster
+        .create_kustomization(kustomization("shared", "fleet", "./shared", json!({})))
+        .await;
+    let cms: Api<ConfigMap> = cluster.api_in("default");
+    wait_for("the included ConfigMap", WAIT, async || {
+        (greeting(&cms, "settings").await.as_deref() == Some("one")).then_some(())
+    })
+    .await;
+    // The directory came from the include alone.
+    assert!(cms.get_opt("stale").await.unwrap().is_none());
+    assert!(cms.get_opt("other").await.unwrap().is_none());
+    let status = repos.get("fleet").await.unwrap().status.unwrap();
+    assert_eq!(status.included_artifacts.len(), 1);
+    assert_eq!(status.included_artifacts[0].revision, first);
+
+    // A commit to the included repository reaches the cluster although the including one
+    // (interval 1h) did not change.
+    let second = lib.commit(
+        "lib 2",
+        &[("base/settings.yaml", &config_map("settings", "two"))],
+    );
+    wait_for("the included change applied", WAIT, async || {
+        (greeting(&cms, "settings").await.as_deref() == Some("two")).then_some(())
+    })
+    .await;
+    let status = repos.get("fleet").await.unwrap().status.unwrap();
+    assert_eq!(status.included_artifacts[0].revision, second);
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_include_of_a_missing_repository_is_reported() {
+    let mut fleet = Remote::new();
+    fleet.commit("fleet", &[("README.md", "fleet")]);
+    let git = GitHttpServer::start(GitHttpConfig::new(fleet.root.path())).unwrap();
+    let cluster = Cluster::start().await;
+    let repos: Api<GitRepository> = cluster.api();
+    let including: GitRepository = serde_json::from_value(json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": "fleet", "namespace": NS},
+        "spec": {
+            "url": git.url("fleet.git"), "interval": "1s", "ref": {"branch": "main"},
+            "include": [{"repository": {"name": "absent"}}],
+        },
+    }))
+    .unwrap();
+    repos
+        .create(&kube::api::PostParams::default(), &including)
+        .await
+        .unwrap();
+    let expected = "could not get resource for include 'absent'";
+    repo_condition(
+        &repos, "fleet", "Ready", "False", "NotFound", expected, WAIT,
+    )
+    .await;
+    repo_condition(
+        &repos,
+        "fleet",
+        "IncludeUnavailable",
+        "True",
+        "NotFound",
+        expected,
+        WAIT,
+    )
+    .await;
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_tether_cannot_run_fail_closed_instead_of_passing_unchecked() {
+    let mut remote = Remote::new();
+    remote.commit(
+        "first",
+        &[("apps/settings.yaml", &config_map("settings", "one"))],
+    );
+    let git = GitHttpServer::start(GitHttpConfig::new(remote.root.path())).unwrap();
+    let cluster = Cluster::start().await;
+    let repos: Api<GitRepository> = cluster.api();
+    let verified: GitRepository = serde_json::from_value(json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": "signed", "namespace": NS},
+        "spec": {
+            "url": git.url("fleet.git"), "interval": "1s", "ref": {"branch": "main"},
+            "verify": {"mode": "HEAD", "secretRef": {"name": "keys"}},
+        },
+    }))
+    .unwrap();
+    repos
+        .create(&kube::api::PostParams::default(), &verified)
+        .await
+        .unwrap();
+    repo_condition(
+        &repos,
+        "signed",
+        "Ready",
+        "False",
+        "VerificationError",
+        "spec.verify) is not supported by tether yet",
+        WAIT,
+    )
+    .await;
+    assert!(
+        repos
+            .get("signed")
+            .await
+            .unwrap()
+            .status
+            .unwrap()
+            .artifact
+            .is_none()
+    );
+
+    cluster
+        .create_repo("fleet", &git.url("fleet.git"), None)
+        .await;
+    cluster
+        .create_kustomization(kustomization(
+            "cel",
+            "fleet",
+            "./apps",
+            json!({"healthCheckExprs": [{"apiVersion": "example.com/v1", "kind": "Widget", "current": "status.ready"}]}),
+        ))
+        .await;
+    let kss: Api<Kustomization> = cluster.api();
+    ks_condition(
+        &kss,
+        "cel",
+        "Ready",
+        "False",
+        "ReconciliationFailed",
+        "spec.healthCheckExprs (CEL health checks) is not supported by tether yet",
+        WAIT,
+    )
+    .await;
+    let cms: Api<ConfigMap> = cluster.api_in("default");
+    assert_eq!(greeting(&cms, "settings").await, None);
     cluster.stop().await;
 }
 

@@ -108,6 +108,8 @@ pub enum ArtifactError {
     },
     #[error("the packing task failed: {0}")]
     Task(String),
+    #[error("invalid include: {0}")]
+    BadInclude(String),
 }
 
 impl ArtifactError {

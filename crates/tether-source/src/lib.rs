@@ -63,8 +63,9 @@
 //!
 //! # Caveats
 //!
-//! - `recurseSubmodules: true` and `include` are not supported yet (the former fails the fetch
-//!   saying so; the latter is the controller's to refuse).
+//! - `include` is resolved by the controller (which reads the other GitRepositories) and packed
+//!   with [`ArtifactStore::archive_with_includes`].
+//! - `recurseSubmodules: true` is not supported yet: it fails the fetch saying so.
 //! - Every fetch starts from an empty repository: nothing is cached between reconciles besides
 //!   the no-op check.
 //! - `semver` follows Masterminds' constraint syntax by rewriting it for the `semver` crate; two
@@ -81,6 +82,7 @@ mod client;
 mod error;
 mod fetch;
 mod ignore_rules;
+mod include;
 mod pack;
 mod semver_range;
 mod server;
@@ -96,6 +98,7 @@ pub use client::{digest, fetch_artifact, read_artifact_files};
 pub use error::{ArtifactError, AuthError, FetchError, FetchErrorKind};
 pub use fetch::{Checkout, FetchOutcome};
 pub use ignore_rules::{EXCLUDE_CI, EXCLUDE_EXT, EXCLUDE_EXTRA, EXCLUDE_VCS, IGNORE_FILE};
+pub use include::IncludedFiles;
 pub use server::ArtifactServer;
 pub use spec::{DEFAULT_BRANCH, DEFAULT_TIMEOUT, GitReference, GitSourceSpec};
 pub use store::{Artifact, ArtifactStore, KIND};

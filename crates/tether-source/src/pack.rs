@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ArtifactError;
 use crate::ignore_rules::{IGNORE_FILE, IgnoreRules};
+use crate::include::IncludedFiles;
 
 enum Kind {
     Dir,
@@ -22,6 +23,8 @@ enum Kind {
         oid: gix::ObjectId,
         executable: bool,
     },
+    /// A file of an included artifact.
+    Included(Vec<u8>),
 }
 
 struct Entry {
@@ -111,6 +114,45 @@ fn walk_into(
     Ok(())
 }
 
+/// `entries` with each include's directory replaced by its files, in the walk's order (depth
+/// first, siblings by name bytes, a directory before its contents): component-wise path order.
+fn with_includes(entries: Vec<Entry>, includes: Vec<IncludedFiles>) -> Vec<Entry> {
+    let under = |path: &str, dir: &str| path == dir || path.starts_with(&format!("{dir}/"));
+    let mut out: Vec<Entry> = entries
+        .into_iter()
+        .filter(|e| !includes.iter().any(|i| under(&e.path, &i.to_path)))
+        .collect();
+    let mut dirs: std::collections::BTreeSet<String> = out
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::Dir))
+        .map(|e| e.path.clone())
+        .collect();
+    for include in includes {
+        for (relative, data) in include.files {
+            let path = format!("{}/{relative}", include.to_path);
+            let mut dir = String::new();
+            for segment in path.split('/').take(path.split('/').count() - 1) {
+                if !dir.is_empty() {
+                    dir.push('/');
+                }
+                dir.push_str(segment);
+                if dirs.insert(dir.clone()) {
+                    out.push(Entry {
+                        path: dir.clone(),
+                        kind: Kind::Dir,
+                    });
+                }
+            }
+            out.push(Entry {
+                path,
+                kind: Kind::Included(data),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.path.split('/').cmp(b.path.split('/')));
+    out
+}
+
 fn blob(repo: &gix::Repository, oid: gix::ObjectId, path: &str) -> Result<Vec<u8>, ArtifactError> {
     let object = repo
         .find_object(oid)
@@ -124,9 +166,13 @@ pub(crate) fn pack_tree(
     repo: &gix::Repository,
     tree: gix::ObjectId,
     spec_ignore: Option<&str>,
+    includes: Vec<IncludedFiles>,
     out: impl Write,
 ) -> Result<Packed, ArtifactError> {
-    let entries = walk(repo, tree)?;
+    let mut entries = walk(repo, tree)?;
+    if !includes.is_empty() {
+        entries = with_includes(entries, includes);
+    }
     let mut sourceignores = Vec::new();
     for entry in &entries {
         if let Kind::File { oid, .. } = entry.kind {
@@ -173,6 +219,13 @@ pub(crate) fn pack_tree(
                 header.set_mode(0o755);
                 header.set_size(0);
                 tar.append_data(&mut header, format!("{}/", entry.path), std::io::empty())
+                    .map_err(io)?;
+            }
+            Kind::Included(ref data) => {
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_mode(0o644);
+                header.set_size(data.len() as u64);
+                tar.append_data(&mut header, &entry.path, data.as_slice())
                     .map_err(io)?;
             }
             Kind::File { oid, executable } => {

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use crate::ArtifactError;
 use crate::fetch::Checkout;
+use crate::include::IncludedFiles;
 use crate::pack;
 
 /// The kind segment of artifact paths and URLs.
@@ -124,6 +125,20 @@ impl ArtifactStore {
         checkout: &Checkout,
         spec_ignore: Option<&str>,
     ) -> Result<Artifact, ArtifactError> {
+        self.archive_with_includes(namespace, name, checkout, spec_ignore, Vec::new())
+            .await
+    }
+
+    /// [`archive`](Self::archive) with other artifacts' files placed in it (GitRepository
+    /// `include`).
+    pub async fn archive_with_includes(
+        &self,
+        namespace: &str,
+        name: &str,
+        checkout: &Checkout,
+        spec_ignore: Option<&str>,
+        includes: Vec<IncludedFiles>,
+    ) -> Result<Artifact, ArtifactError> {
         let store = self.clone();
         let namespace = namespace.to_owned();
         let name = name.to_owned();
@@ -141,6 +156,7 @@ impl ArtifactStore {
                 &commit,
                 &revision,
                 ignore.as_deref(),
+                includes,
             )
         })
         .await
@@ -163,6 +179,7 @@ impl ArtifactStore {
             &checkout.commit.to_string(),
             &checkout.revision,
             spec_ignore,
+            Vec::new(),
         )
     }
 
@@ -176,6 +193,7 @@ impl ArtifactStore {
         commit: &str,
         revision: &str,
         spec_ignore: Option<&str>,
+        includes: Vec<IncludedFiles>,
     ) -> Result<Artifact, ArtifactError> {
         let path = self.artifact_path(namespace, name, commit)?;
         let target = self.local_path(&path)?;
@@ -194,17 +212,18 @@ impl ArtifactStore {
                 .try_clone()
                 .map_err(|e| ArtifactError::io("opening", tmp.path(), e))?,
         );
-        let packed = pack::pack_tree(repo, tree, spec_ignore, file).map_err(|e| match e {
-            // The packer writes to a stream; name the file here.
-            ArtifactError::Io { what, path, source } if path.as_os_str().is_empty() => {
-                ArtifactError::Io {
-                    what,
-                    path: target.clone(),
-                    source,
+        let packed =
+            pack::pack_tree(repo, tree, spec_ignore, includes, file).map_err(|e| match e {
+                // The packer writes to a stream; name the file here.
+                ArtifactError::Io { what, path, source } if path.as_os_str().is_empty() => {
+                    ArtifactError::Io {
+                        what,
+                        path: target.clone(),
+                        source,
+                    }
                 }
-            }
-            other => other,
-        })?;
+                other => other,
+            })?;
         tmp.as_file()
             .sync_all()
             .map_err(|e| ArtifactError::io("syncing", tmp.path(), e))?;

@@ -357,3 +357,72 @@ fn names_that_would_escape_the_store_are_refused() {
     assert!(store.local_path("gitrepository/../x").is_err());
     assert!(store.local_path("/etc/passwd").is_err());
 }
+
+/// Entry names of a `.tar.gz` in archive order, directories with a trailing `/`.
+fn entry_names(bytes: &[u8]) -> Vec<String> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn includes_replace_their_directory_in_walk_order_deterministically() {
+    let (_root, url) = remote_with(&[
+        ("apps/app.yaml", "app"),
+        ("shared/stale.yaml", "replaced by the include"),
+        ("z.yaml", "z"),
+    ]);
+    let checkout = checkout_of(&url, GitReference::branch("main")).await;
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = ArtifactStore::new(store_dir.path(), "source.example:80").unwrap();
+    let include = || {
+        let files = [
+            ("base/cm.yaml".to_owned(), b"cm".to_vec()),
+            ("base/x/deep.yaml".to_owned(), b"deep".to_vec()),
+            ("base/a.yaml".to_owned(), b"a".to_vec()),
+        ];
+        let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::default(),
+        ));
+        for (path, data) in &files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            tar.append_data(&mut header, path, data.as_slice()).unwrap();
+        }
+        let bytes = tar.into_inner().unwrap().finish().unwrap();
+        tether_source::IncludedFiles::from_artifact(&bytes, "base", "shared").unwrap()
+    };
+    let first = store
+        .archive_with_includes("ns", "app", &checkout, None, vec![include()])
+        .await
+        .unwrap();
+    let bytes = std::fs::read(store.local_path(&first.path).unwrap()).unwrap();
+    assert_eq!(
+        entry_names(&bytes),
+        [
+            "apps/",
+            "apps/app.yaml",
+            "shared/",
+            "shared/a.yaml",
+            "shared/cm.yaml",
+            "shared/x/",
+            "shared/x/deep.yaml",
+            "z.yaml"
+        ]
+    );
+    let files = read_artifact_files(&bytes).unwrap();
+    assert_eq!(files["shared/x/deep.yaml"], b"deep");
+    let second = store
+        .archive_with_includes("ns", "app", &checkout, None, vec![include()])
+        .await
+        .unwrap();
+    assert_eq!(first.digest, second.digest);
+    let without = store.archive("ns", "app", &checkout, None).await.unwrap();
+    assert_ne!(first.digest, without.digest);
+}

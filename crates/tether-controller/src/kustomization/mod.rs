@@ -159,6 +159,18 @@ async fn run(
     let (namespace, name) = key(ks);
     let retry = ks.retry_interval();
 
+    // Fields whose checks tether cannot run yet fail the reconcile rather than pass unchecked.
+    if let Some(message) = unsupported(ks) {
+        return Ok(Outcome::Failed {
+            reason: Reason::ReconciliationFailed,
+            message,
+            revision: None,
+            inventory: None,
+            healthy: None,
+            requeue: ks.spec.interval.as_std(),
+        });
+    }
+
     // 3. The source and its artifact.
     let artifact = match source_artifact(ks, ctx).await? {
         Ok(a) => a,
@@ -395,6 +407,25 @@ async fn run(
         inventory,
         health,
     })
+}
+
+/// Why `ks` asks for a check tether does not implement, if it does.
+fn unsupported(ks: &Kustomization) -> Option<String> {
+    if !ks.spec.health_check_exprs.is_empty() {
+        return Some(
+            "spec.healthCheckExprs (CEL health checks) is not supported by tether yet; remove \
+             it or list the objects in spec.healthChecks"
+                .into(),
+        );
+    }
+    if ks.spec.depends_on.iter().any(|d| d.ready_expr.is_some()) {
+        return Some(
+            "spec.dependsOn[].readyExpr (CEL readiness) is not supported by tether yet; remove \
+             it to wait for the dependency's Ready condition"
+                .into(),
+        );
+    }
+    None
 }
 
 /// The artifact of the Kustomization's source, or the message of `ArtifactFailed`.
