@@ -48,7 +48,7 @@ pub struct KustomizationSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<DependencyReference>,
 
-    /// SOPS decryption of Secrets. Accepted, but tether does not decrypt yet.
+    /// SOPS decryption of Secrets. tether does not decrypt yet and fails the reconcile when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decryption: Option<Decryption>,
 

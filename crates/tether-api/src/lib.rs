@@ -29,9 +29,9 @@
 //! # Caveats
 //!
 //! - Accepted by the schema but not implemented by the controllers, which refuse them with a
-//!   message: `GitRepository.spec.verify`, `provider` other than `generic`, `recurseSubmodules`,
-//!   `healthCheckExprs`, `dependsOn[].readyExpr`, and source kinds other than GitRepository;
-//!   `Kustomization.spec.decryption` is built without decrypting, with a warning.
+//!   message: `GitRepository.spec.verify`, `provider` other than `generic`,
+//!   `healthCheckExprs`, `dependsOn[].readyExpr`, `decryption`, and source kinds other than
+//!   GitRepository.
 //! - `GitRepository.spec.url` also allows `file://` (Flux's pattern does not), for local
 //!   repositories.
 //! - Enumerated fields (`deletionPolicy`, `sourceRef.kind`, `provider`, …) are strings with an

@@ -272,12 +272,13 @@ async fn fetch_and_store(
 
     let store = &ctx.artifacts;
     // Skip the download only when the stored artifact is still on disk and was made with the
-    // same ignore rules and the same includes.
+    // same ignore rules, submodule setting and includes.
     let same_includes = status.observed_include == repo.spec.include
         && digests(&status.included_artifacts) == digests(&included);
     let reusable = status.artifact.as_ref().filter(|a| {
         store.exists(&to_source_artifact(a))
             && status.observed_ignore == repo.spec.ignore
+            && status.observed_recurse_submodules == repo.spec.recurse_submodules
             && same_includes
     });
     let last = reusable.map(|a| a.revision.clone());

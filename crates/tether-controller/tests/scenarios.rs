@@ -1,6 +1,6 @@
 //! End-to-end scenarios of the GitOps loop beyond the happy path of `gitops.rs`: an SSH remote
 //! (and a wrong host key), a never-ready Deployment, suspend/resume, the remote going down and
-//! coming back, drift corrected on request, `include` of another GitRepository, unsupported checks failing closed, an immutable field changed (refused, then recreated
+//! coming back, drift corrected on request, `include` of another GitRepository, `recurseSubmodules`, unsupported checks failing closed, an immutable field changed (refused, then recreated
 //! with `force`), a failing dependency, Events and metrics. Each test
 //! starts its own control plane, controllers and Git remote.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed assertion.
@@ -650,8 +650,105 @@ async fn checks_tether_cannot_run_fail_closed_instead_of_passing_unchecked() {
         WAIT,
     )
     .await;
+    cluster
+        .create_kustomization(kustomization(
+            "sops",
+            "fleet",
+            "./apps",
+            json!({"decryption": {"provider": "sops"}}),
+        ))
+        .await;
+    ks_condition(
+        &kss,
+        "sops",
+        "Ready",
+        "False",
+        "ReconciliationFailed",
+        "spec.decryption (SOPS) is not supported by tether yet",
+        WAIT,
+    )
+    .await;
     let cms: Api<ConfigMap> = cluster.api_in("default");
     assert_eq!(greeting(&cms, "settings").await, None);
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recurse_submodules_applies_the_submodules_manifests_over_smart_http() {
+    let mut remote = Remote::new();
+    // `lib.git` beside `fleet.git`, pinned by a gitlink with a relative URL.
+    let lib_bare = tether_testkit::init_bare(&remote.root.path().join("lib.git")).unwrap();
+    let mut lib = tether_testkit::WorkRepo::new().unwrap();
+    lib.write("settings.yaml", config_map("settings", "from-submodule"))
+        .unwrap();
+    let lib_commit = lib.commit("lib").unwrap();
+    lib.push(lib_bare.to_str().unwrap(), &["main"]).unwrap();
+    std::fs::create_dir_all(remote.work.path().join("apps/lib")).unwrap();
+    remote
+        .work
+        .git(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{lib_commit},apps/lib"),
+        ])
+        .unwrap();
+    remote.commit(
+        "fleet",
+        &[
+            (
+                ".gitmodules",
+                "[submodule \"lib\"]\n\tpath = apps/lib\n\turl = ../lib.git\n",
+            ),
+            (
+                "apps/kustomization.yaml",
+                "resources:\n- lib/settings.yaml\n",
+            ),
+        ],
+    );
+    let git = GitHttpServer::start(
+        GitHttpConfig::new(remote.root.path()).with_basic_auth("flux", "s3cret"),
+    )
+    .unwrap();
+    let cluster = Cluster::start().await;
+    cluster
+        .create_secret("auth", json!({"username": "flux", "password": "s3cret"}))
+        .await;
+    let repos: Api<GitRepository> = cluster.api();
+    let repo: GitRepository = serde_json::from_value(json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": "fleet", "namespace": NS},
+        "spec": {
+            "url": git.url("fleet.git"), "interval": "1m", "ref": {"branch": "main"},
+            "secretRef": {"name": "auth"}, "recurseSubmodules": true,
+        },
+    }))
+    .unwrap();
+    repos
+        .create(&kube::api::PostParams::default(), &repo)
+        .await
+        .unwrap();
+    cluster
+        .create_kustomization(kustomization("apps", "fleet", "./apps", json!({})))
+        .await;
+    let kss: Api<Kustomization> = cluster.api();
+    ks_condition(
+        &kss,
+        "apps",
+        "Ready",
+        "True",
+        "ReconciliationSucceeded",
+        "Applied revision",
+        WAIT,
+    )
+    .await;
+    let cms: Api<ConfigMap> = cluster.api_in("default");
+    assert_eq!(
+        greeting(&cms, "settings").await.as_deref(),
+        Some("from-submodule")
+    );
+    let status = repos.get("fleet").await.unwrap().status.unwrap();
+    assert!(status.observed_recurse_submodules);
     cluster.stop().await;
 }
 

@@ -57,8 +57,8 @@ pub enum FetchErrorKind {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0} is not supported yet")]
-    Unsupported(&'static str),
+    #[error("submodule '{path}': {detail}")]
+    Submodule { path: String, detail: String },
 }
 
 /// The Secret's data does not fit the URL's scheme.

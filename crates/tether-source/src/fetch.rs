@@ -33,6 +33,8 @@ pub struct Checkout {
     pub(crate) commit: gix::ObjectId,
     pub(crate) tree: gix::ObjectId,
     pub(crate) repo: gix::ThreadSafeRepository,
+    /// With `recurseSubmodules`: the submodules, fetched at their pinned commits.
+    pub(crate) submodules: Vec<(String, Box<Checkout>)>,
     pub(crate) _dir: tempfile::TempDir,
 }
 
@@ -54,6 +56,19 @@ impl Checkout {
     /// The commit's SHA-1 in hex.
     pub fn commit(&self) -> String {
         self.commit.to_string()
+    }
+
+    /// The submodules' trees, recursively, for packing.
+    pub(crate) fn submodule_trees(&self) -> Vec<crate::submodule::SubmoduleTree> {
+        self.submodules
+            .iter()
+            .map(|(path, sub)| crate::submodule::SubmoduleTree {
+                path: path.clone(),
+                repo: sub.repo.clone(),
+                tree: sub.tree,
+                nested: sub.submodule_trees(),
+            })
+            .collect()
     }
 }
 
@@ -85,10 +100,11 @@ impl Fetch<'_> {
     }
 
     pub(crate) fn run(&self) -> Result<FetchOutcome, FetchError> {
+        self.run_at_depth(0)
+    }
+
+    fn run_at_depth(&self, depth: usize) -> Result<FetchOutcome, FetchError> {
         let strategy = self.spec.reference.strategy();
-        if self.spec.recurse_submodules {
-            return Err(self.err(FetchErrorKind::Unsupported("recurseSubmodules")));
-        }
         self.auth
             .check_for(&self.spec.url)
             .map_err(|e| self.err(e.into()))?;
@@ -124,15 +140,78 @@ impl Fetch<'_> {
                 commit,
                 tree,
                 repo,
-            }) => Ok(FetchOutcome::Fetched(Box::new(Checkout {
-                revision,
-                commit,
-                tree,
-                repo,
-                _dir: dir,
-            }))),
+            }) => {
+                let submodules = if self.spec.recurse_submodules {
+                    self.fetch_submodules(&repo, tree, depth)?
+                } else {
+                    Vec::new()
+                };
+                Ok(FetchOutcome::Fetched(Box::new(Checkout {
+                    revision,
+                    commit,
+                    tree,
+                    repo,
+                    submodules,
+                    _dir: dir,
+                })))
+            }
             Err(kind) => Err(self.err(classify(kind, ssh.as_ref()))),
         }
+    }
+
+    /// The submodules `tree` pins, each fetched at its commit with the same credentials.
+    fn fetch_submodules(
+        &self,
+        repo: &gix::ThreadSafeRepository,
+        tree: gix::ObjectId,
+        depth: usize,
+    ) -> Result<Vec<(String, Box<Checkout>)>, FetchError> {
+        let pinned = crate::submodule::pinned(&repo.to_thread_local(), tree, &self.spec.url)
+            .map_err(|detail| {
+                self.err(FetchErrorKind::Submodule {
+                    path: ".gitmodules".into(),
+                    detail,
+                })
+            })?;
+        if !pinned.is_empty() && depth >= crate::submodule::MAX_DEPTH {
+            return Err(self.err(FetchErrorKind::Submodule {
+                path: pinned[0].path.clone(),
+                detail: format!(
+                    "submodules nest deeper than {} levels (a cycle?)",
+                    crate::submodule::MAX_DEPTH
+                ),
+            }));
+        }
+        let mut out = Vec::new();
+        for sub in pinned {
+            let mut spec = GitSourceSpec::new(sub.url.clone())
+                .with_reference(crate::GitReference::commit(&sub.commit));
+            spec.recurse_submodules = true;
+            spec.timeout = self.spec.timeout;
+            let fetch = Fetch {
+                spec: &spec,
+                auth: self.auth,
+                last_revision: None,
+                interrupt: self.interrupt.clone(),
+            };
+            match fetch.run_at_depth(depth + 1) {
+                Ok(FetchOutcome::Fetched(checkout)) => out.push((sub.path, checkout)),
+                // Without a last revision a fetch always downloads; never seen.
+                Ok(FetchOutcome::Unchanged { .. }) => {
+                    return Err(self.err(FetchErrorKind::Submodule {
+                        path: sub.path,
+                        detail: "the fetch returned no commit".into(),
+                    }));
+                }
+                Err(e) => {
+                    return Err(self.err(FetchErrorKind::Submodule {
+                        path: sub.path,
+                        detail: e.to_string(),
+                    }));
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn fetch_into(

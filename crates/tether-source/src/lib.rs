@@ -65,7 +65,6 @@
 //!
 //! - `include` is resolved by the controller (which reads the other GitRepositories) and packed
 //!   with [`ArtifactStore::archive_with_includes`].
-//! - `recurseSubmodules: true` is not supported yet: it fails the fetch saying so.
 //! - Every fetch starts from an empty repository: nothing is cached between reconciles besides
 //!   the no-op check.
 //! - `semver` follows Masterminds' constraint syntax by rewriting it for the `semver` crate; two
@@ -89,6 +88,7 @@ mod server;
 mod spec;
 mod ssh;
 mod store;
+mod submodule;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -153,6 +153,21 @@ fn with_includes(entries: Vec<Entry>, includes: Vec<IncludedFiles>) -> Vec<Entry
     out
 }
 
+/// Every regular file of `tree`, by path.
+pub(crate) fn tree_files(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+) -> Result<std::collections::BTreeMap<String, Vec<u8>>, ArtifactError> {
+    let mut out = std::collections::BTreeMap::new();
+    for entry in walk(repo, tree)? {
+        if let Kind::File { oid, .. } = entry.kind {
+            let data = blob(repo, oid, &entry.path)?;
+            out.insert(entry.path, data);
+        }
+    }
+    Ok(out)
+}
+
 fn blob(repo: &gix::Repository, oid: gix::ObjectId, path: &str) -> Result<Vec<u8>, ArtifactError> {
     let object = repo
         .find_object(oid)

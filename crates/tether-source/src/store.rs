@@ -147,7 +147,10 @@ impl ArtifactStore {
         let commit = checkout.commit.to_string();
         let revision = checkout.revision.clone();
         let ignore = spec_ignore.map(str::to_owned);
+        let submodules = checkout.submodule_trees();
         tokio::task::spawn_blocking(move || {
+            let mut includes = includes;
+            includes.splice(0..0, crate::submodule::files(&submodules)?);
             store.archive_tree(
                 &namespace,
                 &name,
@@ -179,7 +182,7 @@ impl ArtifactStore {
             &checkout.commit.to_string(),
             &checkout.revision,
             spec_ignore,
-            Vec::new(),
+            crate::submodule::files(&checkout.submodule_trees())?,
         )
     }
 

@@ -426,3 +426,100 @@ async fn includes_replace_their_directory_in_walk_order_deterministically() {
     let without = store.archive("ns", "app", &checkout, None).await.unwrap();
     assert_ne!(first.digest, without.digest);
 }
+
+/// Pushes a commit of `files` plus gitlinks (`path`, `commit`, `url` in `.gitmodules`) to
+/// `root/<name>.git`; returns the commit.
+fn push_with_submodules(
+    root: &std::path::Path,
+    name: &str,
+    files: &[(&str, &str)],
+    links: &[(&str, &str, &str)],
+) -> String {
+    let bare = init_bare(&root.join(format!("{name}.git"))).unwrap();
+    let mut work = WorkRepo::new().unwrap();
+    for (path, text) in files {
+        work.write(path, text).unwrap();
+    }
+    let mut gitmodules = String::new();
+    for (path, commit, url) in links {
+        gitmodules.push_str(&format!(
+            "[submodule \"{path}\"]\n\tpath = {path}\n\turl = {url}\n"
+        ));
+        std::fs::create_dir_all(work.path().join(path)).unwrap();
+        work.git(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{commit},{path}"),
+        ])
+        .unwrap();
+    }
+    if !links.is_empty() {
+        work.write(".gitmodules", &gitmodules).unwrap();
+    }
+    let sha = work.commit(name).unwrap();
+    work.push(bare.to_str().unwrap(), &["main"]).unwrap();
+    sha
+}
+
+#[tokio::test]
+async fn recurse_submodules_packs_nested_submodules_at_their_pinned_commits() {
+    let root = tempfile::tempdir().unwrap();
+    let inner = push_with_submodules(root.path(), "inner", &[("inner.yaml", "inner")], &[]);
+    let lib = push_with_submodules(
+        root.path(),
+        "lib",
+        &[("lib.yaml", "lib")],
+        &[("inner", &inner, "../inner.git")],
+    );
+    push_with_submodules(
+        root.path(),
+        "fleet",
+        &[("app.yaml", "app")],
+        &[("vendor/lib", &lib, "../lib.git")],
+    );
+    let url = root.path().join("fleet.git").display().to_string();
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = ArtifactStore::new(store_dir.path(), "source.example:80").unwrap();
+    let packed = async |recurse: bool| {
+        let mut spec = GitSourceSpec::new(&url).with_reference(GitReference::branch("main"));
+        spec.recurse_submodules = recurse;
+        let FetchOutcome::Fetched(checkout) = fetch(&spec, &GitAuth::none(), None).await.unwrap()
+        else {
+            panic!("nothing fetched")
+        };
+        let artifact = store.archive("ns", "app", &checkout, None).await.unwrap();
+        let bytes = std::fs::read(store.local_path(&artifact.path).unwrap()).unwrap();
+        read_artifact_files(&bytes).unwrap()
+    };
+    let with = packed(true).await;
+    assert_eq!(
+        with.keys().map(String::as_str).collect::<Vec<_>>(),
+        // `.gitmodules` files are left out by Flux's default VCS excludes.
+        [
+            "app.yaml",
+            "vendor/lib/inner/inner.yaml",
+            "vendor/lib/lib.yaml"
+        ]
+    );
+    assert_eq!(with["vendor/lib/inner/inner.yaml"], b"inner");
+    let without = packed(false).await;
+    assert_eq!(
+        without.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["app.yaml"]
+    );
+
+    // A submodule whose remote is missing fails the fetch naming it.
+    let broken = tempfile::tempdir().unwrap();
+    push_with_submodules(
+        broken.path(),
+        "fleet",
+        &[("app.yaml", "app")],
+        &[("vendor/gone", &lib, "../gone.git")],
+    );
+    let mut spec = GitSourceSpec::new(broken.path().join("fleet.git").display().to_string())
+        .with_reference(GitReference::branch("main"));
+    spec.recurse_submodules = true;
+    let err = fetch(&spec, &GitAuth::none(), None).await.unwrap_err();
+    assert!(err.to_string().contains("submodule 'vendor/gone'"), "{err}");
+}

@@ -407,16 +407,3 @@ async fn a_silent_remote_times_out() {
     assert!(matches!(err.kind, FetchErrorKind::Timeout(_)), "{err}");
     drop(listener);
 }
-
-#[tokio::test]
-async fn recurse_submodules_is_refused_by_name() {
-    let f = fixture();
-    let mut spec = GitSourceSpec::new(f.bare.display().to_string());
-    spec.recurse_submodules = true;
-    let err = fetch(&spec, &GitAuth::none(), None).await.unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("recurseSubmodules is not supported"),
-        "{err}"
-    );
-}

@@ -411,6 +411,13 @@ async fn run(
 
 /// Why `ks` asks for a check tether does not implement, if it does.
 fn unsupported(ks: &Kustomization) -> Option<String> {
+    if ks.spec.decryption.is_some() {
+        return Some(
+            "spec.decryption (SOPS) is not supported by tether yet: encrypted Secrets would be \
+             applied undecrypted; remove spec.decryption or decrypt them another way"
+                .into(),
+        );
+    }
     if !ks.spec.health_check_exprs.is_empty() {
         return Some(
             "spec.healthCheckExprs (CEL health checks) is not supported by tether yet; remove \
