@@ -3,6 +3,7 @@
 
 mod apiserver;
 mod bench;
+mod cli;
 mod controller;
 mod dev;
 mod kustomize;
@@ -44,6 +45,14 @@ enum Command {
     /// Build kustomizations with tether's native kustomize engine.
     #[command(subcommand)]
     Kustomize(kustomize::Command),
+    /// Show GitRepositories and Kustomizations with their status.
+    Get(cli::get::Args),
+    /// Ask the controller to reconcile an object now and wait for the outcome.
+    Reconcile(cli::reconcile::Args),
+    /// Stop reconciling an object.
+    Suspend(cli::suspend::Args),
+    /// Reconcile a suspended object again (and wait for the outcome).
+    Resume(cli::suspend::Args),
     /// Print a shell completion script.
     Completion {
         /// The shell to complete for.
@@ -60,6 +69,10 @@ fn main() -> ExitCode {
         Command::Controller(args) => controller::run(args),
         Command::Dev(args) => dev::run(args),
         Command::Kustomize(command) => kustomize::run(command),
+        Command::Get(args) => cli::get::run(args),
+        Command::Reconcile(args) => cli::reconcile::run(args),
+        Command::Suspend(args) => cli::suspend::run(args, true),
+        Command::Resume(args) => cli::suspend::run(args, false),
         Command::Completion { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "tether", &mut std::io::stdout());
             Ok(())

@@ -1,0 +1,213 @@
+//! `tether get sources git | kustomizations | all`: Flux's status columns as a kubectl-like
+//! table, or the objects as YAML/JSON.
+
+use anyhow::Context as _;
+use kube::api::{Api, ListParams};
+use kube::{Resource, ResourceExt};
+use tether_api::{GitRepository, Kustomization};
+
+use super::table::{age, render};
+use super::{ClusterArgs, Output, render_objects};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// Output format.
+    #[arg(short = 'o', long, global = true, value_enum, default_value = "table")]
+    output: Output,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum What {
+    /// Sources.
+    #[command(subcommand)]
+    Sources(SourceKind),
+    /// Kustomizations.
+    #[command(alias = "ks", alias = "kustomization")]
+    Kustomizations {
+        /// Only this one.
+        name: Option<String>,
+    },
+    /// Every GitRepository and Kustomization.
+    All,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum SourceKind {
+    /// GitRepositories.
+    Git {
+        /// Only this one.
+        name: Option<String>,
+    },
+}
+
+/// One object's status line.
+struct Row {
+    kind: &'static str,
+    namespace: String,
+    name: String,
+    ready: String,
+    message: String,
+    revision: String,
+    suspended: bool,
+    age: String,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let text = runtime.block_on(get(&args))?;
+    print!("{text}");
+    Ok(())
+}
+
+/// What `tether get` prints for `args`.
+async fn get(args: &Args) -> anyhow::Result<String> {
+    let client = args.cluster.client().await?;
+    let mut rows = Vec::new();
+    let mut objects = Vec::new();
+    let (repos, kss) = match &args.what {
+        What::Sources(SourceKind::Git { name }) => (Some(name.as_deref()), None),
+        What::Kustomizations { name } => (None, Some(name.as_deref())),
+        What::All => (Some(None), Some(None)),
+    };
+    if let Some(only) = repos {
+        for repo in list::<GitRepository>(&client, &args.cluster, only).await? {
+            objects.push(serde_json::to_value(&repo)?);
+            rows.push(Row {
+                kind: "gitrepository",
+                revision: repo
+                    .artifact()
+                    .map(|a| a.revision.clone())
+                    .unwrap_or_default(),
+                suspended: repo.spec.suspend,
+                ..common(&repo, repo.conditions())
+            });
+        }
+    }
+    if let Some(only) = kss {
+        for ks in list::<Kustomization>(&client, &args.cluster, only).await? {
+            objects.push(serde_json::to_value(&ks)?);
+            rows.push(Row {
+                kind: "kustomization",
+                revision: ks
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.last_applied_revision.clone())
+                    .unwrap_or_default(),
+                suspended: ks.spec.suspend,
+                ..common(&ks, ks.conditions())
+            });
+        }
+    }
+    if let Some(text) = render_objects(args.output, &objects) {
+        return Ok(text);
+    }
+    if rows.is_empty() {
+        let scope = if args.cluster.all_namespaces {
+            "any namespace".to_owned()
+        } else {
+            format!("namespace {}", args.cluster.namespace)
+        };
+        eprintln!("No objects found in {scope}.");
+        return Ok(String::new());
+    }
+    Ok(table(
+        &rows,
+        args.cluster.all_namespaces,
+        matches!(args.what, What::All),
+    ))
+}
+
+async fn list<K>(
+    client: &kube::Client,
+    cluster: &ClusterArgs,
+    only: Option<&str>,
+) -> anyhow::Result<Vec<K>>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let kind = K::kind(&K::DynamicType::default()).into_owned();
+    let api: Api<K> = if cluster.all_namespaces {
+        Api::all(client.clone())
+    } else {
+        Api::namespaced(client.clone(), &cluster.namespace)
+    };
+    if let Some(name) = only {
+        let found = api
+            .get_opt(name)
+            .await
+            .with_context(|| format!("cannot get {kind} {name}"))?;
+        return match found {
+            Some(obj) => Ok(vec![obj]),
+            None => anyhow::bail!(
+                "{kind} '{name}' not found in namespace {}",
+                cluster.namespace
+            ),
+        };
+    }
+    let mut items = api
+        .list(&ListParams::default())
+        .await
+        .with_context(|| format!("cannot list {kind}s (are tether's CRDs installed?)"))?
+        .items;
+    items.sort_by_key(|o| (o.namespace(), o.name_any()));
+    Ok(items)
+}
+
+fn common<K: Resource>(
+    obj: &K,
+    conditions: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+) -> Row {
+    let ready = tether_api::conditions::find(conditions, "Ready");
+    Row {
+        kind: "",
+        namespace: obj.meta().namespace.clone().unwrap_or_default(),
+        name: obj.meta().name.clone().unwrap_or_default(),
+        ready: ready.map_or_else(|| "Unknown".to_owned(), |c| c.status.clone()),
+        message: ready.map(|c| c.message.clone()).unwrap_or_default(),
+        revision: String::new(),
+        suspended: false,
+        age: age(obj.meta().creation_timestamp.as_ref()),
+    }
+}
+
+fn table(rows: &[Row], all_namespaces: bool, with_kind: bool) -> String {
+    let mut headers = Vec::new();
+    if all_namespaces {
+        headers.push("NAMESPACE");
+    }
+    headers.extend(["NAME", "READY", "MESSAGE", "REVISION", "SUSPENDED", "AGE"]);
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut row = Vec::new();
+            if all_namespaces {
+                row.push(r.namespace.clone());
+            }
+            row.push(if with_kind {
+                format!("{}/{}", r.kind, r.name)
+            } else {
+                r.name.clone()
+            });
+            row.extend([
+                r.ready.clone(),
+                r.message.replace('\n', " "),
+                r.revision.clone(),
+                r.suspended.to_string(),
+                r.age.clone(),
+            ]);
+            row
+        })
+        .collect();
+    render(&headers, &cells)
+}

@@ -1,0 +1,224 @@
+//! The Flux-style workflow commands as a user runs them: `tether dev --empty` as the cluster, a
+//! smart-HTTP Git remote, and `tether get`, `reconcile`, `suspend` and `resume` as processes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed assertion.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::{Proc, client, wait_ready};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, PostParams};
+use tether_api::{GitRepository, Kustomization};
+use tether_testkit::{GitHttpConfig, GitHttpServer, WorkRepo, init_bare};
+
+fn tether(kubeconfig: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs and expects success; returns stdout and stderr.
+fn ok(kubeconfig: &Path, args: &[&str]) -> (String, String) {
+    let out = tether(kubeconfig, args);
+    assert!(
+        out.status.success(),
+        "tether {args:?} failed: {}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    (text(&out.stdout), text(&out.stderr))
+}
+
+/// Runs and expects failure; returns stderr.
+fn fails(kubeconfig: &Path, args: &[&str]) -> String {
+    let out = tether(kubeconfig, args);
+    assert!(
+        !out.status.success(),
+        "tether {args:?} succeeded: {}",
+        text(&out.stdout)
+    );
+    text(&out.stderr)
+}
+
+fn config_map(value: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  greeting: {value}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_reconcile_suspend_and_resume_against_tether_dev() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let _dev = Proc::spawn(
+        "dev",
+        &[
+            OsStr::new("dev"),
+            OsStr::new("--empty"),
+            OsStr::new("--listen=127.0.0.1:0"),
+            OsStr::new("--metrics-addr=127.0.0.1:0"),
+            OsStr::new("--kubeconfig-out"),
+            kubeconfig.as_os_str(),
+        ],
+        &[],
+        dir.path(),
+    );
+    _dev.wait_line("serving on ", Duration::from_secs(30));
+    let kube = client(&kubeconfig).await;
+
+    // Nothing yet: an empty listing says so on stderr.
+    let (stdout, stderr) = ok(&kubeconfig, &["get", "kustomizations"]);
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains("No objects found in namespace flux-system"),
+        "{stderr}"
+    );
+
+    let root = tempfile::tempdir().unwrap();
+    let bare = init_bare(&root.path().join("fleet.git")).unwrap();
+    let mut work = WorkRepo::new().unwrap();
+    work.write("apps/settings.yaml", config_map("one")).unwrap();
+    let first = work.commit("one").unwrap();
+    work.push(bare.to_str().unwrap(), &["main"]).unwrap();
+    let git = GitHttpServer::start(GitHttpConfig::new(root.path())).unwrap();
+
+    let repo: GitRepository = serde_json::from_value(serde_json::json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": "fleet", "namespace": "flux-system"},
+        "spec": {"url": git.url("fleet.git"), "interval": "1h", "ref": {"branch": "main"}},
+    }))
+    .unwrap();
+    Api::<GitRepository>::namespaced(kube.clone(), "flux-system")
+        .create(&PostParams::default(), &repo)
+        .await
+        .unwrap();
+    let ks: Kustomization = serde_json::from_value(serde_json::json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": "apps", "namespace": "flux-system"},
+        "spec": {"interval": "1h", "retryInterval": "1h", "path": "./apps", "prune": true,
+                 "sourceRef": {"kind": "GitRepository", "name": "fleet"}},
+    }))
+    .unwrap();
+    let kss = Api::<Kustomization>::namespaced(kube.clone(), "flux-system");
+    kss.create(&PostParams::default(), &ks).await.unwrap();
+    wait_ready(
+        &kss,
+        "apps",
+        &format!("Applied revision: main@sha1:{first}"),
+        Duration::from_secs(60),
+    )
+    .await;
+
+    // get: kubectl-like tables, one row per object, YAML and JSON.
+    let (table, _) = ok(&kubeconfig, &["get", "kustomizations"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["NAME", "READY", "MESSAGE", "REVISION", "SUSPENDED", "AGE"]
+    );
+    assert!(
+        lines[1].starts_with("apps   True    Applied revision: main@sha1:"),
+        "{table}"
+    );
+    assert!(lines[1].contains("   false   "), "{table}");
+    let (all, _) = ok(&kubeconfig, &["get", "all", "-A"]);
+    assert!(all.starts_with("NAMESPACE"), "{all}");
+    assert!(
+        all.contains("flux-system   gitrepository/fleet   True    stored artifact"),
+        "{all}"
+    );
+    assert!(
+        all.contains("flux-system   kustomization/apps    True"),
+        "{all}"
+    );
+    let (json, _) = ok(&kubeconfig, &["get", "all", "-o", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(list["kind"], "List");
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    let (yaml, _) = ok(
+        &kubeconfig,
+        &["get", "sources", "git", "fleet", "-o", "yaml"],
+    );
+    assert!(yaml.contains("kind: GitRepository\n"), "{yaml}");
+    assert!(
+        yaml.contains(&format!("revision: main@sha1:{first}")),
+        "{yaml}"
+    );
+    let missing = fails(&kubeconfig, &["get", "ks", "nope"]);
+    assert!(
+        missing.contains("Kustomization 'nope' not found in namespace flux-system"),
+        "{missing}"
+    );
+
+    // reconcile --with-source: a new commit reaches the cluster now, not in an hour.
+    work.write("apps/settings.yaml", config_map("two")).unwrap();
+    let second = work.commit("two").unwrap();
+    work.push(bare.to_str().unwrap(), &["main"]).unwrap();
+    let (_, stderr) = ok(
+        &kubeconfig,
+        &["reconcile", "kustomization", "apps", "--with-source"],
+    );
+    assert!(
+        stderr.contains(&format!("✔ fetched revision main@sha1:{second}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("✔ applied revision main@sha1:{second}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("► annotating Kustomization apps in namespace flux-system"),
+        "{stderr}"
+    );
+    let cms = Api::<ConfigMap>::namespaced(kube.clone(), "default");
+    let greeting = cms.get("settings").await.unwrap().data.unwrap()["greeting"].clone();
+    assert_eq!(greeting, "two");
+
+    // A broken commit: reconcile exits non-zero with the controller's message.
+    work.write(
+        "apps/broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: [",
+    )
+    .unwrap();
+    work.commit("broken").unwrap();
+    work.push(bare.to_str().unwrap(), &["main"]).unwrap();
+    let failed = fails(&kubeconfig, &["reconcile", "ks", "apps", "--with-source"]);
+    assert!(failed.contains("reconciliation failed:"), "{failed}");
+    assert!(failed.contains("broken.yaml"), "{failed}");
+    assert!(failed.contains("(BuildFailed)"), "{failed}");
+
+    // suspend: reconcile refuses; get shows it; resume reconciles again.
+    ok(&kubeconfig, &["suspend", "kustomization", "apps"]);
+    assert!(kss.get("apps").await.unwrap().spec.suspend);
+    let refused = fails(&kubeconfig, &["reconcile", "ks", "apps"]);
+    assert!(
+        refused.contains("is suspended; run `tether resume` first"),
+        "{refused}"
+    );
+    let (table, _) = ok(&kubeconfig, &["get", "ks", "apps"]);
+    assert!(table.contains("   true   "), "{table}");
+    work.remove("apps/broken.yaml").unwrap();
+    work.commit("fixed").unwrap();
+    work.push(bare.to_str().unwrap(), &["main"]).unwrap();
+    ok(&kubeconfig, &["reconcile", "source", "git", "fleet"]);
+    let (_, stderr) = ok(&kubeconfig, &["resume", "kustomization", "apps"]);
+    assert!(
+        stderr.contains("✔ Kustomization 'apps' resumed: Applied revision"),
+        "{stderr}"
+    );
+    assert!(!kss.get("apps").await.unwrap().spec.suspend);
+}
