@@ -45,6 +45,14 @@ enum Command {
     /// Build kustomizations with tether's native kustomize engine.
     #[command(subcommand)]
     Kustomize(kustomize::Command),
+    /// Create a GitRepository, its Secret, or a Kustomization (or print it with --export).
+    Create(cli::create::Args),
+    /// Print GitRepositories or Kustomizations as YAML to commit to Git.
+    Export(cli::export::ExportArgs),
+    /// Delete a GitRepository or Kustomization and wait until it (and what it applied) is gone.
+    Delete(cli::export::DeleteArgs),
+    /// Print tether's version and the cluster's.
+    Version(cli::export::VersionArgs),
     /// Show GitRepositories and Kustomizations with their status.
     Get(cli::get::Args),
     /// Ask the controller to reconcile an object now and wait for the outcome.
@@ -69,7 +77,11 @@ fn main() -> ExitCode {
         Command::Controller(args) => controller::run(args),
         Command::Dev(args) => dev::run(args),
         Command::Kustomize(command) => kustomize::run(command),
+        Command::Create(args) => cli::create::run(args),
         Command::Get(args) => cli::get::run(args),
+        Command::Export(args) => cli::export::export(args),
+        Command::Delete(args) => cli::export::delete(args),
+        Command::Version(args) => cli::export::version(args),
         Command::Reconcile(args) => cli::reconcile::run(args),
         Command::Suspend(args) => cli::suspend::run(args, true),
         Command::Resume(args) => cli::suspend::run(args, false),

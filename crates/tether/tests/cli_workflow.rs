@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{Proc, client, wait_ready};
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, PostParams};
+use kube::api::Api;
 use tether_api::{GitRepository, Kustomization};
 use tether_testkit::{GitHttpConfig, GitHttpServer, WorkRepo, init_bare};
 
@@ -94,25 +94,79 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
     work.push(bare.to_str().unwrap(), &["main"]).unwrap();
     let git = GitHttpServer::start(GitHttpConfig::new(root.path())).unwrap();
 
-    let repo: GitRepository = serde_json::from_value(serde_json::json!({
-        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
-        "metadata": {"name": "fleet", "namespace": "flux-system"},
-        "spec": {"url": git.url("fleet.git"), "interval": "1h", "ref": {"branch": "main"}},
-    }))
-    .unwrap();
-    Api::<GitRepository>::namespaced(kube.clone(), "flux-system")
-        .create(&PostParams::default(), &repo)
-        .await
-        .unwrap();
-    let ks: Kustomization = serde_json::from_value(serde_json::json!({
-        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-        "metadata": {"name": "apps", "namespace": "flux-system"},
-        "spec": {"interval": "1h", "retryInterval": "1h", "path": "./apps", "prune": true,
-                 "sourceRef": {"kind": "GitRepository", "name": "fleet"}},
-    }))
-    .unwrap();
+    // create: --export prints what would be applied; without it, applied and waited for.
+    let url = git.url("fleet.git");
+    let (exported, _) = ok(
+        &kubeconfig,
+        &[
+            "create",
+            "source",
+            "git",
+            "fleet",
+            "--url",
+            &url,
+            "--branch",
+            "main",
+            "--interval",
+            "1h",
+            "--export",
+        ],
+    );
+    assert!(
+        exported.starts_with("---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"),
+        "{exported}"
+    );
+    assert!(
+        Api::<GitRepository>::namespaced(kube.clone(), "flux-system")
+            .get_opt("fleet")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (_, stderr) = ok(
+        &kubeconfig,
+        &[
+            "create",
+            "source",
+            "git",
+            "fleet",
+            "--url",
+            &url,
+            "--branch",
+            "main",
+            "--interval",
+            "1h",
+        ],
+    );
+    assert!(
+        stderr.contains("✔ GitRepository 'flux-system/fleet' is ready: stored artifact"),
+        "{stderr}"
+    );
+    let (_, stderr) = ok(
+        &kubeconfig,
+        &[
+            "create",
+            "kustomization",
+            "apps",
+            "--source",
+            "GitRepository/fleet",
+            "--path",
+            "./apps",
+            "--prune",
+            "--interval",
+            "1h",
+        ],
+    );
+    assert!(
+        stderr.contains("✔ Kustomization 'flux-system/apps' is ready: Applied revision"),
+        "{stderr}"
+    );
+    let bad = fails(
+        &kubeconfig,
+        &["create", "ks", "x", "--source", "fleet", "--interval", "5"],
+    );
+    assert!(bad.contains("--interval '5'"), "{bad}");
     let kss = Api::<Kustomization>::namespaced(kube.clone(), "flux-system");
-    kss.create(&PostParams::default(), &ks).await.unwrap();
     wait_ready(
         &kss,
         "apps",
@@ -221,4 +275,31 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
         "{stderr}"
     );
     assert!(!kss.get("apps").await.unwrap().spec.suspend);
+
+    // export: what belongs in Git.
+    let (exported_ks, _) = ok(&kubeconfig, &["export", "kustomization", "apps"]);
+    assert!(!exported_ks.contains("status:"), "{exported_ks}");
+    assert!(!exported_ks.contains("uid:"), "{exported_ks}");
+    assert!(exported_ks.contains("  path: ./apps\n"), "{exported_ks}");
+    let (all_sources, _) = ok(&kubeconfig, &["export", "source", "git", "--all"]);
+    // The server's view: durations normalised and defaults filled in, nothing else added.
+    assert!(all_sources.starts_with("---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: fleet\n  namespace: flux-system\nspec:\n  interval: 1h0m0s\n  ref:\n    branch: main\n"), "{all_sources}");
+    assert!(
+        all_sources.contains(&format!("  url: {url}\n")),
+        "{all_sources}"
+    );
+
+    let (version, _) = ok(&kubeconfig, &["version"]);
+    assert!(
+        version.starts_with("tether: v") && version.contains("\nkubernetes: v1."),
+        "{version}"
+    );
+
+    // delete waits until the finalizer pruned what the Kustomization applied.
+    let (_, stderr) = ok(&kubeconfig, &["delete", "kustomization", "apps"]);
+    assert!(
+        stderr.contains("✔ Kustomization 'apps' deleted"),
+        "{stderr}"
+    );
+    assert!(cms.get_opt("settings").await.unwrap().is_none());
 }

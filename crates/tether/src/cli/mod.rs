@@ -1,6 +1,8 @@
-//! The Flux-style workflow commands (`get`, `suspend`, `resume`, `reconcile`): what they share is
+//! The Flux-style workflow commands (`create`, `get`, `suspend`, `resume`, `reconcile`): what they share is
 //! here — kubectl's cluster flags, the output format, and a kubectl-like table.
 
+pub mod create;
+pub mod export;
 pub mod get;
 mod progress;
 pub mod reconcile;

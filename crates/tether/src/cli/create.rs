@@ -1,0 +1,391 @@
+//! `tether create source git`, `create secret git` and `create kustomization`: build the object
+//! from flags, then either print it (`--export`, for committing to Git) or apply it with
+//! server-side apply (field manager `tether`) and wait until it is Ready, as `flux create` does.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::discovery::ApiResource;
+use serde_json::{Value, json};
+
+use super::ClusterArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// Print the object as YAML instead of creating it.
+    #[arg(long, global = true)]
+    export: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum What {
+    /// A source.
+    #[command(subcommand)]
+    Source(SourceKind),
+    /// A Secret for a source.
+    #[command(subcommand)]
+    Secret(SecretKind),
+    /// A Kustomization.
+    #[command(alias = "ks")]
+    Kustomization(KustomizationFlags),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum SourceKind {
+    /// A GitRepository.
+    Git(GitFlags),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum SecretKind {
+    /// Credentials for a Git remote (basic auth, bearer token, CA, or SSH key).
+    Git(SecretFlags),
+}
+
+#[derive(Debug, clap::Args)]
+struct GitFlags {
+    name: String,
+    /// Repository URL: https://, ssh:// or file://.
+    #[arg(long)]
+    url: String,
+    /// Branch to follow.
+    #[arg(long, group = "reference")]
+    branch: Option<String>,
+    /// Tag to follow.
+    #[arg(long, group = "reference")]
+    tag: Option<String>,
+    /// Semver range over tags, e.g. `>=1.0.0 <2.0.0`.
+    #[arg(long, group = "reference")]
+    tag_semver: Option<String>,
+    /// Commit SHA to pin.
+    #[arg(long, group = "reference")]
+    commit: Option<String>,
+    /// How often to fetch.
+    #[arg(long, default_value = "1m")]
+    interval: String,
+    /// Secret with the credentials (see `tether create secret git`).
+    #[arg(long)]
+    secret_ref: Option<String>,
+    /// Paths to leave out of the artifact (`.sourceignore` syntax).
+    #[arg(long)]
+    ignore_paths: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct SecretFlags {
+    name: String,
+    /// The repository URL the Secret is for (decides which keys are needed).
+    #[arg(long)]
+    url: String,
+    /// Basic auth user (HTTPS).
+    #[arg(short = 'u', long, requires = "password")]
+    username: Option<String>,
+    /// Basic auth password (HTTPS), or the passphrase of an SSH key.
+    #[arg(short = 'p', long)]
+    password: Option<String>,
+    /// Bearer token (HTTPS).
+    #[arg(long, conflicts_with = "username")]
+    bearer_token: Option<String>,
+    /// PEM CA certificate(s) to trust (HTTPS).
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// SSH private key (ssh://).
+    #[arg(long, value_name = "FILE")]
+    private_key_file: Option<PathBuf>,
+    /// `known_hosts` with the server's host key (ssh://).
+    #[arg(long, value_name = "FILE")]
+    known_hosts_file: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct KustomizationFlags {
+    name: String,
+    /// Source, as `[GitRepository/]NAME[.NAMESPACE]`.
+    #[arg(long)]
+    source: String,
+    /// Path in the source.
+    #[arg(long, default_value = "./")]
+    path: String,
+    /// Delete objects that leave the source.
+    #[arg(long)]
+    prune: bool,
+    /// How often to reconcile.
+    #[arg(long, default_value = "1m")]
+    interval: String,
+    /// Kustomizations that must be Ready first, as `NAME[.NAMESPACE]`.
+    #[arg(long)]
+    depends_on: Vec<String>,
+    /// Objects whose health decides Ready, as `Kind/NAME.NAMESPACE`.
+    #[arg(long)]
+    health_check: Vec<String>,
+    /// Wait for every applied object to be healthy.
+    #[arg(long)]
+    wait: bool,
+    /// Namespace set on every namespaced object.
+    #[arg(long)]
+    target_namespace: Option<String>,
+    /// Limit of applying and health checks (default: the interval).
+    #[arg(long = "ks-timeout", value_name = "DURATION")]
+    ks_timeout: Option<String>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let ns = args.cluster.namespace.clone();
+    let object = match &args.what {
+        What::Source(SourceKind::Git(flags)) => git_repository(flags, &ns)?,
+        What::Secret(SecretKind::Git(flags)) => git_secret(flags, &ns)?,
+        What::Kustomization(flags) => kustomization(flags, &ns)?,
+    };
+    if args.export {
+        print!("---\n{}", tether_yaml::to_yaml(&object));
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(apply_and_wait(&args.cluster, object))
+}
+
+fn git_repository(flags: &GitFlags, ns: &str) -> anyhow::Result<Value> {
+    check_duration("--interval", &flags.interval)?;
+    let reference = match (&flags.branch, &flags.tag, &flags.tag_semver, &flags.commit) {
+        (_, Some(tag), _, _) => json!({"tag": tag}),
+        (_, _, Some(range), _) => json!({"semver": range}),
+        (branch, _, _, Some(commit)) => match branch {
+            Some(b) => json!({"branch": b, "commit": commit}),
+            None => json!({"commit": commit}),
+        },
+        (Some(branch), _, _, _) => json!({"branch": branch}),
+        _ => json!({"branch": "main"}),
+    };
+    let mut spec = json!({"url": flags.url, "interval": flags.interval, "ref": reference});
+    if let Some(secret) = &flags.secret_ref {
+        spec["secretRef"] = json!({"name": secret});
+    }
+    if !flags.ignore_paths.is_empty() {
+        spec["ignore"] = Value::String(flags.ignore_paths.join("\n"));
+    }
+    Ok(json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": flags.name, "namespace": ns}, "spec": spec,
+    }))
+}
+
+fn git_secret(flags: &SecretFlags, ns: &str) -> anyhow::Result<Value> {
+    let read = |path: &PathBuf| {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let mut data = serde_json::Map::new();
+    let ssh =
+        flags.url.starts_with("ssh://") || flags.url.contains('@') && !flags.url.contains("://");
+    if ssh {
+        let (Some(key), Some(hosts)) = (&flags.private_key_file, &flags.known_hosts_file) else {
+            bail!(
+                "an SSH URL needs --private-key-file and --known-hosts-file (host keys are always verified)"
+            );
+        };
+        data.insert("identity".into(), read(key)?.into());
+        data.insert("known_hosts".into(), read(hosts)?.into());
+        if let Some(p) = &flags.password {
+            data.insert("password".into(), p.clone().into());
+        }
+    } else {
+        if let (Some(u), Some(p)) = (&flags.username, &flags.password) {
+            data.insert("username".into(), u.clone().into());
+            data.insert("password".into(), p.clone().into());
+        }
+        if let Some(token) = &flags.bearer_token {
+            data.insert("bearerToken".into(), token.clone().into());
+        }
+        if let Some(ca) = &flags.ca_file {
+            data.insert("ca.crt".into(), read(ca)?.into());
+        }
+        if data.is_empty() {
+            bail!("give --username/--password, --bearer-token or --ca-file for an HTTPS URL");
+        }
+    }
+    Ok(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": flags.name, "namespace": ns},
+        "stringData": data,
+    }))
+}
+
+fn kustomization(flags: &KustomizationFlags, ns: &str) -> anyhow::Result<Value> {
+    check_duration("--interval", &flags.interval)?;
+    let source = flags
+        .source
+        .strip_prefix("GitRepository/")
+        .unwrap_or(&flags.source);
+    if source.contains('/') {
+        bail!(
+            "--source '{}': only GitRepository sources are supported",
+            flags.source
+        );
+    }
+    let (source_name, source_ns) = split_namespace(source);
+    let mut source_ref = json!({"kind": "GitRepository", "name": source_name});
+    if let Some(n) = source_ns {
+        source_ref["namespace"] = json!(n);
+    }
+    let mut spec = json!({
+        "interval": flags.interval, "path": flags.path, "prune": flags.prune,
+        "sourceRef": source_ref,
+    });
+    if !flags.depends_on.is_empty() {
+        spec["dependsOn"] = flags
+            .depends_on
+            .iter()
+            .map(|d| match split_namespace(d) {
+                (name, Some(n)) => json!({"name": name, "namespace": n}),
+                (name, None) => json!({"name": name}),
+            })
+            .collect();
+    }
+    if !flags.health_check.is_empty() {
+        let mut checks = Vec::new();
+        for check in &flags.health_check {
+            let Some((kind, rest)) = check.split_once('/') else {
+                bail!("--health-check '{check}': expected Kind/NAME.NAMESPACE");
+            };
+            let (name, namespace) = split_namespace(rest);
+            let mut c = json!({"kind": kind, "name": name, "namespace": namespace.unwrap_or(ns)});
+            if let Some(api_version) = api_version_of(kind) {
+                c["apiVersion"] = json!(api_version);
+            }
+            checks.push(c);
+        }
+        spec["healthChecks"] = Value::Array(checks);
+    }
+    if flags.wait {
+        spec["wait"] = json!(true);
+    }
+    if let Some(t) = &flags.target_namespace {
+        spec["targetNamespace"] = json!(t);
+    }
+    if let Some(t) = &flags.ks_timeout {
+        check_duration("--ks-timeout", t)?;
+        spec["timeout"] = json!(t);
+    }
+    Ok(json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": flags.name, "namespace": ns}, "spec": spec,
+    }))
+}
+
+/// `name.namespace` → (`name`, `Some(namespace)`).
+fn split_namespace(text: &str) -> (&str, Option<&str>) {
+    match text.split_once('.') {
+        Some((name, ns)) if !ns.is_empty() => (name, Some(ns)),
+        _ => (text, None),
+    }
+}
+
+/// The apiVersion of the workload kinds people health-check; others take the server's.
+fn api_version_of(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => Some("apps/v1"),
+        "Job" | "CronJob" => Some("batch/v1"),
+        "Service" | "ConfigMap" | "Secret" | "PersistentVolumeClaim" | "Pod" => Some("v1"),
+        _ => None,
+    }
+}
+
+fn check_duration(flag: &str, text: &str) -> anyhow::Result<()> {
+    tether_api::Duration::parse(text)
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("{flag} '{text}': {e}"))
+}
+
+/// Server-side applies `object` as `tether`, then waits for Ready at its generation (not for
+/// Secrets).
+async fn apply_and_wait(cluster: &ClusterArgs, object: Value) -> anyhow::Result<()> {
+    let client = cluster.client().await?;
+    let kind = object["kind"].as_str().unwrap_or_default().to_owned();
+    let name = object["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let ns = cluster.namespace.clone();
+    let (group, version, plural) = match kind.as_str() {
+        "GitRepository" => ("source.toolkit.fluxcd.io", "v1", "gitrepositories"),
+        "Kustomization" => ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
+        _ => ("", "v1", "secrets"),
+    };
+    let resource = ApiResource {
+        group: group.into(),
+        version: version.into(),
+        api_version: object["apiVersion"].as_str().unwrap_or_default().into(),
+        kind: kind.clone(),
+        plural: plural.into(),
+    };
+    let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &resource);
+    let progress =
+        super::progress::Progress::start(&format!("applying {kind} {name} in namespace {ns}"));
+    let applied = api
+        .patch(
+            &name,
+            &PatchParams::apply("tether").force(),
+            &Patch::Apply(&object),
+        )
+        .await
+        .with_context(|| format!("cannot apply {kind} '{ns}/{name}'"))?;
+    if kind == "Secret" {
+        progress.finish();
+        eprintln!("✔ Secret '{ns}/{name}' created");
+        return Ok(());
+    }
+    let generation = applied.metadata.generation.unwrap_or(0);
+    progress.step(&format!("waiting for {kind} reconciliation"));
+    let deadline = std::time::Instant::now() + cluster.timeout;
+    loop {
+        let current = api
+            .get(&name)
+            .await
+            .with_context(|| format!("cannot read {kind} '{ns}/{name}'"))?;
+        let status = &current.data["status"];
+        let ready = status["conditions"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+            .filter(|c| {
+                c["observedGeneration"].as_i64() == Some(generation)
+                    || status["observedGeneration"].as_i64() == Some(generation)
+            });
+        if let Some(c) = ready {
+            match c["status"].as_str() {
+                Some("True") => {
+                    progress.finish();
+                    eprintln!(
+                        "✔ {kind} '{ns}/{name}' is ready: {}",
+                        c["message"].as_str().unwrap_or_default()
+                    );
+                    return Ok(());
+                }
+                Some("False") => {
+                    progress.finish();
+                    bail!(
+                        "{kind} '{ns}/{name}' failed: {} ({})",
+                        c["message"].as_str().unwrap_or_default(),
+                        c["reason"].as_str().unwrap_or_default()
+                    );
+                }
+                _ => {}
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            progress.finish();
+            bail!(
+                "timed out after {} waiting for {kind} '{ns}/{name}' to be ready (is the controller running?)",
+                tether_api::Duration::from_std(cluster.timeout)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
