@@ -266,6 +266,17 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
     let (table, _) = ok(&kubeconfig, &["get", "ks", "apps"]);
     assert!(table.contains("   true   "), "{table}");
     work.remove("apps/broken.yaml").unwrap();
+    // The fix also adds a child Kustomization, for `tree` below.
+    work.write(
+        "apps/child.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: child\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./child\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n",
+    )
+    .unwrap();
+    work.write(
+        "child/extra.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: default\n",
+    )
+    .unwrap();
     work.commit("fixed").unwrap();
     work.push(bare.to_str().unwrap(), &["main"]).unwrap();
     ok(&kubeconfig, &["reconcile", "source", "git", "fleet"]);
@@ -275,6 +286,26 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
         "{stderr}"
     );
     assert!(!kss.get("apps").await.unwrap().spec.suspend);
+
+    // tree: the inventory, descending into the child Kustomization once it applied.
+    common::wait_for(
+        "the child Kustomization",
+        Duration::from_secs(30),
+        async || {
+            let child = kss.get_opt("child").await.unwrap()?;
+            child
+                .status?
+                .inventory
+                .filter(|i| !i.entries.is_empty())
+                .map(|_| ())
+        },
+    )
+    .await;
+    let (tree, _) = ok(&kubeconfig, &["tree", "kustomization", "apps"]);
+    assert_eq!(
+        tree,
+        "Kustomization/flux-system/apps\n├── ConfigMap/default/settings\n└── Kustomization/flux-system/child\n    └── ConfigMap/default/extra\n"
+    );
 
     // export: what belongs in Git.
     let (exported_ks, _) = ok(&kubeconfig, &["export", "kustomization", "apps"]);
