@@ -51,6 +51,8 @@ enum Command {
     Export(cli::export::ExportArgs),
     /// Delete a GitRepository or Kustomization and wait until it (and what it applied) is gone.
     Delete(cli::export::DeleteArgs),
+    /// Show which Kustomization, source and revision manage an object.
+    Trace(cli::trace::Args),
     /// Show the objects a Kustomization applied, as a tree.
     Tree(cli::tree::Args),
     /// Print tether's version and the cluster's.
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         Command::Delete(args) => cli::export::delete(args),
         Command::Version(args) => cli::export::version(args),
         Command::Tree(args) => cli::tree::run(args),
+        Command::Trace(args) => cli::trace::run(args),
         Command::Reconcile(args) => cli::reconcile::run(args),
         Command::Suspend(args) => cli::suspend::run(args, true),
         Command::Resume(args) => cli::suspend::run(args, false),

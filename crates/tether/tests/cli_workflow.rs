@@ -307,6 +307,43 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
         "Kustomization/flux-system/apps\n├── ConfigMap/default/settings\n└── Kustomization/flux-system/child\n    └── ConfigMap/default/extra\n"
     );
 
+    // trace: from a live object back to its Kustomization, source and revision.
+    let head = kss
+        .get("apps")
+        .await
+        .unwrap()
+        .status
+        .unwrap()
+        .last_applied_revision
+        .unwrap();
+    let (traced, _) = ok(&kubeconfig, &["trace", "cm/settings", "-n", "default"]);
+    for expected in [
+        "Object:         ConfigMap/settings\n",
+        "Namespace:      default\n",
+        "Status:         Managed by tether\n",
+        "Kustomization:  apps\n",
+        "Path:           ./apps\n",
+        &format!("Revision:       {head}\n"),
+        "GitRepository:  fleet\n",
+        &format!("URL:            {url}\n"),
+        "Branch:         main\n",
+    ] {
+        assert!(
+            traced.contains(expected),
+            "missing {expected:?} in:\n{traced}"
+        );
+    }
+    let (unmanaged, _) = ok(&kubeconfig, &["trace", "namespace/default"]);
+    assert!(
+        unmanaged.contains("Not managed by tether or Flux"),
+        "{unmanaged}"
+    );
+    let unknown = fails(&kubeconfig, &["trace", "widget/x"]);
+    assert!(
+        unknown.contains("no resource of kind 'widget'"),
+        "{unknown}"
+    );
+
     // export: what belongs in Git.
     let (exported_ks, _) = ok(&kubeconfig, &["export", "kustomization", "apps"]);
     assert!(!exported_ks.contains("status:"), "{exported_ks}");

@@ -8,6 +8,7 @@ mod progress;
 pub mod reconcile;
 pub mod suspend;
 mod table;
+pub mod trace;
 pub mod tree;
 
 use std::path::PathBuf;
