@@ -51,6 +51,8 @@ enum Command {
     Export(cli::export::ExportArgs),
     /// Delete a GitRepository or Kustomization and wait until it (and what it applied) is gone.
     Delete(cli::export::DeleteArgs),
+    /// Show the events of GitRepositories and Kustomizations (or of one object).
+    Events(cli::events::Args),
     /// Show which Kustomization, source and revision manage an object.
     Trace(cli::trace::Args),
     /// Show the objects a Kustomization applied, as a tree.
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Version(args) => cli::export::version(args),
         Command::Tree(args) => cli::tree::run(args),
         Command::Trace(args) => cli::trace::run(args),
+        Command::Events(args) => cli::events::run(args),
         Command::Reconcile(args) => cli::reconcile::run(args),
         Command::Suspend(args) => cli::suspend::run(args, true),
         Command::Resume(args) => cli::suspend::run(args, false),

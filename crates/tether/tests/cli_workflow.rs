@@ -344,6 +344,27 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
         "{unknown}"
     );
 
+    // events: what the controllers recorded, kubectl-style.
+    let (events, _) = ok(&kubeconfig, &["events", "--for", "Kustomization/apps"]);
+    let header: Vec<&str> = events
+        .lines()
+        .next()
+        .unwrap()
+        .split("   ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        header,
+        ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+        "{events}"
+    );
+    assert!(events.contains("Warning   BuildFailed"), "{events}");
+    assert!(events.contains("Kustomization/apps"), "{events}");
+    assert!(!events.contains("GitRepository/fleet"), "{events}");
+    let (all_events, _) = ok(&kubeconfig, &["events"]);
+    assert!(all_events.contains("GitRepository/fleet"), "{all_events}");
+
     // export: what belongs in Git.
     let (exported_ks, _) = ok(&kubeconfig, &["export", "kustomization", "apps"]);
     assert!(!exported_ks.contains("status:"), "{exported_ks}");

@@ -2,6 +2,7 @@
 //! here — kubectl's cluster flags, the output format, and a kubectl-like table.
 
 pub mod create;
+pub mod events;
 pub mod export;
 pub mod get;
 mod progress;

@@ -33,14 +33,15 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
 
 /// kubectl's `HumanDuration` for the time since `then`.
 pub fn age(then: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>) -> String {
-    let Some(then) = then else {
-        return "<unknown>".into();
-    };
-    let seconds = jiff::Timestamp::now()
-        .duration_since(then.0)
-        .as_secs()
-        .max(0);
-    human(seconds)
+    match then {
+        Some(then) => since(then.0),
+        None => "<unknown>".into(),
+    }
+}
+
+/// kubectl's `HumanDuration` for the time since `then`.
+pub fn since(then: jiff::Timestamp) -> String {
+    human(jiff::Timestamp::now().duration_since(then).as_secs().max(0))
 }
 
 fn human(seconds: i64) -> String {
