@@ -77,7 +77,7 @@ async fn events(args: &Args) -> anyhow::Result<String> {
                 row.push(e.metadata.namespace.clone().unwrap_or_default());
             }
             row.extend([
-                last_seen(e).map_or_else(|| "<unknown>".to_owned(), |t| super::table::since(t)),
+                last_seen(e).map_or_else(|| "<unknown>".to_owned(), super::table::since),
                 e.type_.clone().unwrap_or_default(),
                 e.reason.clone().unwrap_or_default(),
                 format!(
