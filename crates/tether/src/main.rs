@@ -51,6 +51,8 @@ enum Command {
     Export(cli::export::ExportArgs),
     /// Delete a GitRepository or Kustomization and wait until it (and what it applied) is gone.
     Delete(cli::export::DeleteArgs),
+    /// Build a local directory exactly as the controller would for a Kustomization.
+    Build(cli::build::Args),
     /// Show the events of GitRepositories and Kustomizations (or of one object).
     Events(cli::events::Args),
     /// Show which Kustomization, source and revision manage an object.
@@ -91,6 +93,7 @@ fn main() -> ExitCode {
         Command::Tree(args) => cli::tree::run(args),
         Command::Trace(args) => cli::trace::run(args),
         Command::Events(args) => cli::events::run(args),
+        Command::Build(args) => cli::build::run(args),
         Command::Reconcile(args) => cli::reconcile::run(args),
         Command::Suspend(args) => cli::suspend::run(args, true),
         Command::Resume(args) => cli::suspend::run(args, false),

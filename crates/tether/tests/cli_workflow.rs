@@ -365,6 +365,84 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
     let (all_events, _) = ok(&kubeconfig, &["events"]);
     assert!(all_events.contains("GitRepository/fleet"), "{all_events}");
 
+    // build: a local overlay built as the controller would, variables from the cluster.
+    let vars: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "vars", "namespace": "flux-system"}, "data": {"greeting": "hello"},
+    }))
+    .unwrap();
+    Api::<ConfigMap>::namespaced(kube.clone(), "flux-system")
+        .create(&Default::default(), &vars)
+        .await
+        .unwrap();
+    let local = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(local.path().join(".git")).unwrap();
+    std::fs::create_dir_all(local.path().join("base")).unwrap();
+    std::fs::create_dir_all(local.path().join("overlay")).unwrap();
+    std::fs::write(
+        local.path().join("base/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  greeting: ${greeting}-${suffix}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        local.path().join("overlay/kustomization.yaml"),
+        "resources:\n- ../base/cm.yaml\n",
+    )
+    .unwrap();
+    let ks_file = local.path().join("ks.yaml");
+    std::fs::write(
+        &ks_file,
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: local\n  namespace: flux-system\nspec:\n  interval: 1m\n  path: ./somewhere\n  prune: true\n  namePrefix: p-\n  targetNamespace: team\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n  postBuild:\n    substitute:\n      suffix: x\n    substituteFrom:\n    - kind: ConfigMap\n      name: vars\n",
+    )
+    .unwrap();
+    let overlay = local.path().join("overlay");
+    let (built, _) = ok(
+        &kubeconfig,
+        &[
+            "build",
+            "kustomization",
+            "local",
+            "--path",
+            overlay.to_str().unwrap(),
+            "--kustomization-file",
+            ks_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        built,
+        "apiVersion: v1\ndata:\n  greeting: hello-x\nkind: ConfigMap\nmetadata:\n  name: p-cm\n  namespace: team\n"
+    );
+    let (dry, stderr) = ok(
+        &kubeconfig,
+        &[
+            "build",
+            "ks",
+            "local",
+            "--path",
+            overlay.to_str().unwrap(),
+            "--kustomization-file",
+            ks_file.to_str().unwrap(),
+            "--dry-run",
+        ],
+    );
+    assert!(stderr.contains("substituteFrom is skipped"), "{stderr}");
+    assert!(dry.contains("  greeting: -x\n"), "{dry}");
+    let missing_var_source = fails(
+        &kubeconfig,
+        &[
+            "build",
+            "ks",
+            "apps",
+            "--path",
+            overlay.to_str().unwrap(),
+            "-n",
+            "nowhere",
+        ],
+    );
+    assert!(
+        missing_var_source.contains("Kustomization 'apps' not found in namespace nowhere"),
+        "{missing_var_source}"
+    );
+
     // export: what belongs in Git.
     let (exported_ks, _) = ok(&kubeconfig, &["export", "kustomization", "apps"]);
     assert!(!exported_ks.contains("status:"), "{exported_ks}");

@@ -12,8 +12,6 @@ use serde_json::Value;
 use tether_api::{Artifact, Kustomization};
 use tether_build::{BuildCache, BuildOptions, VarSource};
 
-use crate::context::Context;
-
 /// Unpacked artifacts kept (the largest entries).
 const ARTIFACTS_CACHED: usize = 8;
 /// kustomize outputs kept: one per artifact, path and kustomize-visible spec.
@@ -110,7 +108,7 @@ impl Builds {
 /// source).
 pub async fn substitution_variables(
     ks: &Kustomization,
-    ctx: &Context,
+    client: &kube::Client,
 ) -> Result<Result<BTreeMap<String, String>, String>, kube::Error> {
     let Some(post_build) = &ks.spec.post_build else {
         return Ok(Ok(BTreeMap::new()));
@@ -122,7 +120,7 @@ pub async fn substitution_variables(
     for from in &post_build.substitute_from {
         match from.kind.as_str() {
             "ConfigMap" => {
-                let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &namespace);
+                let api: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
                 match api.get_opt(&from.name).await? {
                     Some(cm) => {
                         order.push((true, config_maps.len()));
@@ -138,7 +136,7 @@ pub async fn substitution_variables(
                 }
             }
             "Secret" => {
-                let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+                let api: Api<Secret> = Api::namespaced(client.clone(), &namespace);
                 match api.get_opt(&from.name).await? {
                     Some(s) => {
                         order.push((false, secrets.len()));

@@ -239,7 +239,7 @@ async fn run(
     }
 
     // 5. Build.
-    let variables = match build::substitution_variables(ks, ctx).await? {
+    let variables = match build::substitution_variables(ks, &ctx.client).await? {
         Ok(v) => v,
         Err(message) => {
             return Ok(Outcome::Failed {

@@ -1,6 +1,7 @@
 //! The Flux-style workflow commands (`create`, `get`, `suspend`, `resume`, `reconcile`): what they share is
 //! here — kubectl's cluster flags, the output format, and a kubectl-like table.
 
+pub mod build;
 pub mod create;
 pub mod events;
 pub mod export;
