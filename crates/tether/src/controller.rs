@@ -49,8 +49,8 @@ pub struct Args {
     /// Hold a Lease before reconciling, so only one replica works at a time.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     enable_leader_election: bool,
-    /// Namespace of the leader Lease.
-    #[arg(long, default_value = "flux-system")]
+    /// Namespace of the leader Lease (`tether check` looks for it there).
+    #[arg(long, default_value = "tether-system")]
     leader_election_namespace: String,
     /// Name of the leader Lease.
     #[arg(long, default_value = "tether-controller-leader-election")]

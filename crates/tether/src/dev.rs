@@ -27,6 +27,58 @@ pub struct Args {
     flags: Flags,
 }
 
+/// Where the embedded controllers hold their leader Lease.
+const DEV_NAMESPACE: &str = "tether-system";
+
+async fn ensure_namespace(client: &kube::Client, name: &str) -> anyhow::Result<()> {
+    use k8s_openapi::api::core::v1::Namespace;
+    let api: kube::Api<Namespace> = kube::Api::all(client.clone());
+    let namespace =
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+    api.patch(
+        name,
+        &kube::api::PatchParams::apply("tether"),
+        &kube::api::Patch::Apply(&namespace),
+    )
+    .await
+    .with_context(|| format!("cannot create namespace {name}"))?;
+    Ok(())
+}
+
+/// Renews the Lease `tether-system/tether-controller-leader-election` every 5 s as `tether-dev`,
+/// recreating it while the namespace exists.
+async fn announce(client: kube::Client) {
+    use k8s_openapi::api::coordination::v1::Lease;
+    let leases: kube::Api<Lease> = kube::Api::namespaced(client, DEV_NAMESPACE);
+    let name = crate::cli::components::LEADER_LEASE;
+    let now = || {
+        jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string()
+    };
+    let acquired = now();
+    loop {
+        let lease = serde_json::json!({
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": name, "namespace": DEV_NAMESPACE},
+            "spec": {
+                "holderIdentity": "tether-dev",
+                "leaseDurationSeconds": 15,
+                "acquireTime": acquired,
+                "renewTime": now(),
+            },
+        });
+        let params = kube::api::PatchParams::apply("tether-dev").force();
+        if let Err(e) = leases
+            .patch(name, &params, &kube::api::Patch::Apply(&lease))
+            .await
+        {
+            tracing::debug!(error = %e, "cannot renew the dev controller's lease");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     if !args.empty {
         anyhow::bail!(
@@ -68,6 +120,12 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         None => temp.path().to_path_buf(),
     };
     let controller = args.flags.config(storage);
+    // The embedded controllers announce themselves as an installed controller does, with the
+    // leader Lease in tether's namespace, so `tether check`, `install` and `bootstrap` see them.
+    // Not leader election: losing the lease (say, `tether uninstall` deleted the namespace)
+    // must not stop `tether dev`.
+    ensure_namespace(&client, DEV_NAMESPACE).await?;
+    let heartbeat = tokio::spawn(announce(client.clone()));
     println!("serving on {}", server.url());
     if let Some(path) = &args.kubeconfig_out {
         eprintln!(
@@ -97,6 +155,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         },
     )
     .await;
+    heartbeat.abort();
     server
         .shutdown()
         .await

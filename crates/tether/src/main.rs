@@ -45,6 +45,15 @@ enum Command {
     /// Build kustomizations with tether's native kustomize engine.
     #[command(subcommand)]
     Kustomize(kustomize::Command),
+    /// Install tether's CRDs and controller in a cluster (or print them with --export).
+    Install(cli::install::Args),
+    /// Remove tether, its custom resources and CRDs from a cluster.
+    Uninstall(cli::uninstall::Args),
+    /// Check the cluster, tether's CRDs and the controller.
+    Check(cli::check::Args),
+    /// Commit tether's manifests to a repository, install it, and make the cluster follow the
+    /// repository.
+    Bootstrap(cli::bootstrap::Args),
     /// Create a GitRepository, its Secret, or a Kustomization (or print it with --export).
     Create(cli::create::Args),
     /// Print GitRepositories or Kustomizations as YAML to commit to Git.
@@ -85,6 +94,10 @@ fn main() -> ExitCode {
         Command::Controller(args) => controller::run(args),
         Command::Dev(args) => dev::run(args),
         Command::Kustomize(command) => kustomize::run(command),
+        Command::Install(args) => cli::install::run(args),
+        Command::Uninstall(args) => cli::uninstall::run(args),
+        Command::Check(args) => cli::check::run(args),
+        Command::Bootstrap(args) => cli::bootstrap::run(args),
         Command::Create(args) => cli::create::run(args),
         Command::Get(args) => cli::get::run(args),
         Command::Export(args) => cli::export::export(args),

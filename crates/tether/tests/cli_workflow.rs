@@ -82,7 +82,7 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
     let (stdout, stderr) = ok(&kubeconfig, &["get", "kustomizations"]);
     assert_eq!(stdout, "");
     assert!(
-        stderr.contains("No objects found in namespace flux-system"),
+        stderr.contains("No objects found in namespace tether-system"),
         "{stderr}"
     );
 
@@ -117,7 +117,7 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
         "{exported}"
     );
     assert!(
-        Api::<GitRepository>::namespaced(kube.clone(), "flux-system")
+        Api::<GitRepository>::namespaced(kube.clone(), "tether-system")
             .get_opt("fleet")
             .await
             .unwrap()
@@ -139,7 +139,7 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
         ],
     );
     assert!(
-        stderr.contains("✔ GitRepository 'flux-system/fleet' is ready: stored artifact"),
+        stderr.contains("✔ GitRepository 'tether-system/fleet' is ready: stored artifact"),
         "{stderr}"
     );
     let (_, stderr) = ok(
@@ -158,7 +158,7 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
         ],
     );
     assert!(
-        stderr.contains("✔ Kustomization 'flux-system/apps' is ready: Applied revision"),
+        stderr.contains("✔ Kustomization 'tether-system/apps' is ready: Applied revision"),
         "{stderr}"
     );
     let bad = fails(
@@ -166,7 +166,7 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
         &["create", "ks", "x", "--source", "fleet", "--interval", "5"],
     );
     assert!(bad.contains("--interval '5'"), "{bad}");
-    let kss = Api::<Kustomization>::namespaced(kube.clone(), "flux-system");
+    let kss = Api::<Kustomization>::namespaced(kube.clone(), "tether-system");
     wait_ready(
         &kss,
         "apps",
@@ -192,11 +192,11 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
     let (all, _) = ok(&kubeconfig, &["get", "all", "-A"]);
     assert!(all.starts_with("NAMESPACE"), "{all}");
     assert!(
-        all.contains("flux-system   gitrepository/fleet   True    stored artifact"),
+        all.contains("tether-system   gitrepository/fleet   True    stored artifact"),
         "{all}"
     );
     assert!(
-        all.contains("flux-system   kustomization/apps    True"),
+        all.contains("tether-system   kustomization/apps    True"),
         "{all}"
     );
     let (json, _) = ok(&kubeconfig, &["get", "all", "-o", "json"]);
@@ -214,7 +214,7 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
     );
     let missing = fails(&kubeconfig, &["get", "ks", "nope"]);
     assert!(
-        missing.contains("Kustomization 'nope' not found in namespace flux-system"),
+        missing.contains("Kustomization 'nope' not found in namespace tether-system"),
         "{missing}"
     );
 
@@ -235,7 +235,7 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("► annotating Kustomization apps in namespace flux-system"),
+        stderr.contains("► annotating Kustomization apps in namespace tether-system"),
         "{stderr}"
     );
     let cms = Api::<ConfigMap>::namespaced(kube.clone(), "default");
@@ -269,7 +269,7 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
     // The fix also adds a child Kustomization, for `tree` below.
     work.write(
         "apps/child.yaml",
-        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: child\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./child\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: child\n  namespace: tether-system\nspec:\n  interval: 1h\n  path: ./child\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n",
     )
     .unwrap();
     work.write(
@@ -304,7 +304,7 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
     let (tree, _) = ok(&kubeconfig, &["tree", "kustomization", "apps"]);
     assert_eq!(
         tree,
-        "Kustomization/flux-system/apps\n├── ConfigMap/default/settings\n└── Kustomization/flux-system/child\n    └── ConfigMap/default/extra\n"
+        "Kustomization/tether-system/apps\n├── ConfigMap/default/settings\n└── Kustomization/tether-system/child\n    └── ConfigMap/default/extra\n"
     );
 
     // trace: from a live object back to its Kustomization, source and revision.
@@ -367,10 +367,10 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
 
     // build: a local overlay built as the controller would, variables from the cluster.
     let vars: ConfigMap = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "vars", "namespace": "flux-system"}, "data": {"greeting": "hello"},
+        "metadata": {"name": "vars", "namespace": "tether-system"}, "data": {"greeting": "hello"},
     }))
     .unwrap();
-    Api::<ConfigMap>::namespaced(kube.clone(), "flux-system")
+    Api::<ConfigMap>::namespaced(kube.clone(), "tether-system")
         .create(&Default::default(), &vars)
         .await
         .unwrap();
@@ -391,7 +391,7 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
     let ks_file = local.path().join("ks.yaml");
     std::fs::write(
         &ks_file,
-        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: local\n  namespace: flux-system\nspec:\n  interval: 1m\n  path: ./somewhere\n  prune: true\n  namePrefix: p-\n  targetNamespace: team\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n  postBuild:\n    substitute:\n      suffix: x\n    substituteFrom:\n    - kind: ConfigMap\n      name: vars\n",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: local\n  namespace: tether-system\nspec:\n  interval: 1m\n  path: ./somewhere\n  prune: true\n  namePrefix: p-\n  targetNamespace: team\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n  postBuild:\n    substitute:\n      suffix: x\n    substituteFrom:\n    - kind: ConfigMap\n      name: vars\n",
     )
     .unwrap();
     let overlay = local.path().join("overlay");
@@ -450,7 +450,7 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
     assert!(exported_ks.contains("  path: ./apps\n"), "{exported_ks}");
     let (all_sources, _) = ok(&kubeconfig, &["export", "source", "git", "--all"]);
     // The server's view: durations normalised and defaults filled in, nothing else added.
-    assert!(all_sources.starts_with("---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: fleet\n  namespace: flux-system\nspec:\n  interval: 1h0m0s\n  ref:\n    branch: main\n"), "{all_sources}");
+    assert!(all_sources.starts_with("---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: fleet\n  namespace: tether-system\nspec:\n  interval: 1h0m0s\n  ref:\n    branch: main\n"), "{all_sources}");
     assert!(
         all_sources.contains(&format!("  url: {url}\n")),
         "{all_sources}"

@@ -160,6 +160,7 @@ fn controller(name: &str, dir: &Path, kubeconfig: &Path, storage: &Path) -> (Pro
             OsStr::new("--storage-path"),
             storage.as_os_str(),
             OsStr::new("--metrics-addr=127.0.0.1:0"),
+            OsStr::new("--leader-election-namespace=flux-system"),
             OsStr::new("--leader-election-lease-duration=3s"),
             OsStr::new("--leader-election-renew-before=1s"),
             OsStr::new("--requeue-dependency=1s"),

@@ -1,17 +1,23 @@
-//! The Flux-style workflow commands (`create`, `get`, `suspend`, `resume`, `reconcile`): what they share is
-//! here — kubectl's cluster flags, the output format, and a kubectl-like table.
+//! The Flux-style workflow commands (`install`, `bootstrap`, `create`, `get`, `reconcile`, …):
+//! what they share is here — kubectl's cluster flags, the output format, and a kubectl-like table.
 
+pub mod bootstrap;
 pub mod build;
+pub mod check;
+pub mod components;
 pub mod create;
 pub mod events;
 pub mod export;
 pub mod get;
+pub mod install;
+mod keys;
 mod progress;
 pub mod reconcile;
 pub mod suspend;
 mod table;
 pub mod trace;
 pub mod tree;
+pub mod uninstall;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,8 +33,14 @@ pub struct ClusterArgs {
     /// Kubeconfig context to use (default: its current context).
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
-    /// Namespace of the objects.
-    #[arg(short = 'n', long, global = true, default_value = "flux-system")]
+    /// Namespace of the objects (and where tether is installed).
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        env = "TETHER_NAMESPACE",
+        default_value = "tether-system"
+    )]
     pub namespace: String,
     /// Across all namespaces (for listing).
     #[arg(short = 'A', long, global = true)]
@@ -62,6 +74,15 @@ impl ClusterArgs {
         };
         kube::Client::try_from(config).context("cannot build a Kubernetes client")
     }
+}
+
+/// A runtime for one command.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// How objects are printed.
