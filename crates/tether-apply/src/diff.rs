@@ -14,6 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use futures::{StreamExt, stream};
+use json_patch::PatchOperation;
 use serde_json::{Map, Value};
 
 use crate::changeset::Action;
@@ -61,6 +62,11 @@ pub struct ObjectDiff {
     /// the replacement, so [`ObjectDiff::desired`] is then the manifest itself, without the
     /// server's defaults.
     pub recreate: bool,
+    /// The apply would first take over the fields of kubectl's managers (see
+    /// [`crate::CleanupOptions::flux`]), and so remove the fields they added that the manifest
+    /// does not declare. The dry run cannot show that removal: [`ObjectDiff::desired`] still has
+    /// those fields. The object counts as [`Action::Configured`], as the apply reports it.
+    pub takeover: bool,
 }
 
 impl ObjectDiff {
@@ -81,6 +87,7 @@ impl ObjectDiff {
             live,
             desired,
             recreate: false,
+            takeover: false,
         }
     }
 
@@ -142,9 +149,10 @@ impl ResourceManager {
     /// is an error ([`Error::Immutable`]) unless it would be recreated
     /// ([`ObjectDiff::recreate`]).
     ///
-    /// Fields that kubectl added and that the apply would remove once it took kubectl's managed
-    /// fields over do not show (the server cannot dry-run the two steps together); the
-    /// last-applied annotation the takeover removes does.
+    /// An object whose fields kubectl's managers own is Configured, as the apply would take them
+    /// over ([`ObjectDiff::takeover`]); the fields kubectl added that the apply would then remove
+    /// do not show (the server cannot dry-run the two steps together), the last-applied
+    /// annotation the takeover removes does.
     ///
     /// A failure does not stop the others: every error comes back with the diffs of the rest.
     pub async fn diff(
@@ -319,23 +327,30 @@ impl ResourceManager {
         // The apply first removes what its takeover patch names (kubectl's last-applied
         // annotation, Flux v1's marks); the dry-run cannot know, so remove it here.
         let mut after = dry_run;
+        let mut takeover = false;
         if let Some(patch) = cleanup_patch(
             &desired.body,
             &live,
             &options.cleanup,
             &self.owner.field_manager,
         ) {
+            takeover = patch.0.iter().any(|op| {
+                matches!(op, PatchOperation::Replace(r) if r.path.as_str() == "/metadata/managedFields")
+            });
             let mut patched = after.clone();
             if json_patch::patch(&mut patched, &patch).is_ok() {
                 after = patched;
             }
         }
-        let action = if has_drifted(&live, &after) {
+        // As the apply path decides: a takeover is a write even when the dry run shows no drift.
+        let action = if takeover || has_drifted(&live, &after) {
             Action::Configured
         } else {
             Action::Unchanged
         };
-        Ok(ObjectDiff::new(object, action, Some(live), Some(after)))
+        let mut diff = ObjectDiff::new(object, action, Some(live), Some(after));
+        diff.takeover = takeover;
+        Ok(diff)
     }
 
     async fn diff_prune_one(

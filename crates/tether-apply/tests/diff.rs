@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use tether_apply::{Error, Inventory, ObjectDiff, ObjectRef};
+use tether_apply::{Action, Error, Inventory, ObjectDiff, ObjectRef};
 
 fn secret(namespace: &str, name: &str, string_data: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "Secret",
@@ -268,5 +268,61 @@ async fn failures_are_gathered_and_the_other_objects_still_diffed() {
             .starts_with("2 objects cannot be diffed:\n- manifest #2"),
         "{err}"
     );
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn fields_kubectl_owns_make_the_object_configured_as_the_apply_would() {
+    let env = Env::start().await;
+    let objects = vec![
+        namespace("apps"),
+        config_map("apps", "c", json!({"k": "v"})),
+    ];
+    env.apply(&objects).await;
+    let unchanged = env
+        .manager
+        .diff(objects.clone(), &env.options())
+        .await
+        .unwrap();
+    assert!(
+        unchanged
+            .iter()
+            .all(|d| d.action == Action::Unchanged && !d.takeover)
+    );
+
+    // What `kubectl label cm c extra=yes` does: an Update by the manager kubectl-label.
+    let api = env.api("v1", "ConfigMap", "apps").await;
+    let params = kube::api::PatchParams {
+        field_manager: Some("kubectl-label".to_owned()),
+        ..Default::default()
+    };
+    api.patch(
+        "c",
+        &params,
+        &kube::api::Patch::Merge(json!({"metadata": {"labels": {"extra": "yes"}}})),
+    )
+    .await
+    .unwrap();
+    let diffs = env
+        .manager
+        .diff(objects.clone(), &env.options())
+        .await
+        .unwrap();
+    let c = find(&diffs, "ConfigMap/apps/c");
+    assert_eq!(c.action, Action::Configured);
+    assert!(c.takeover);
+    assert_eq!(
+        c.live.as_ref().unwrap()["metadata"]["labels"]["extra"],
+        "yes"
+    );
+
+    // The apply agrees: it writes the object (and removes the label).
+    let applied = env.apply(&objects).await;
+    assert_eq!(
+        applied.action_of(&ObjectRef::new("v1", "ConfigMap", "apps", "c")),
+        Some(Action::Configured)
+    );
+    let live = env.get("v1", "ConfigMap", "apps", "c").await.unwrap();
+    assert!(live["metadata"]["labels"].get("extra").is_none(), "{live}");
     env.shutdown().await;
 }
