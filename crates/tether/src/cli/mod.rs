@@ -2,7 +2,9 @@
 //! here — kubectl's cluster flags, the output format, and a kubectl-like table.
 
 pub mod build;
+pub mod colour;
 pub mod create;
+pub mod diff;
 pub mod events;
 pub mod export;
 pub mod get;
