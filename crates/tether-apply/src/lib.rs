@@ -41,7 +41,9 @@
 //! [`ResourceManager::diff`] answers "what would step 1 do?" without writing: each manifest is
 //! prepared as in 1.1, read live and applied as a dry run (1.3 without the recreate and the
 //! takeover patch), and compared by the same drift rule, giving an [`ObjectDiff`] per object
-//! (Created, Configured, Unchanged or Skipped) with the live object and the dry-run result.
+//! (Created, Configured, Unchanged or Skipped) with the live object and the dry-run result; an
+//! object whose fields kubectl owns is Configured, as the apply would take them over and write
+//! it ([`ObjectDiff::takeover`]).
 //! [`ResourceManager::diff_prune`] does the same for step 3 with the stale objects of
 //! [`Inventory::diff`] (Deleted or Skipped, with the live object). Both sides come without
 //! server bookkeeping ([`for_display`]: `managedFields`, `resourceVersion`, `generation`, `uid`,
