@@ -84,13 +84,8 @@ impl ResourceManager {
         else {
             return Ok(Action::Deleted);
         };
-        let labels = object::string_map(&live, "labels");
-        let ours = options
-            .inclusions
-            .iter()
-            .all(|(k, v)| labels.get(k) == Some(v));
-        if !ours || object::any_in_metadata(&live, &options.exclusions) {
-            tracing::debug!(%object, ours, "prune skipped");
+        if !is_prunable(&live, options) {
+            tracing::debug!(%object, "prune skipped");
             return Ok(Action::Skipped);
         }
         client::delete(&self.client, &resolved, object, options.propagation.clone())
@@ -101,4 +96,15 @@ impl ResourceManager {
             })?;
         Ok(Action::Deleted)
     }
+}
+
+/// Whether a prune may delete `live`: it carries every inclusion label (the owner labels) and no
+/// exclusion label or annotation.
+pub(crate) fn is_prunable(live: &serde_json::Value, options: &DeleteOptions) -> bool {
+    let labels = object::string_map(live, "labels");
+    let ours = options
+        .inclusions
+        .iter()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    ours && !object::any_in_metadata(live, &options.exclusions)
 }

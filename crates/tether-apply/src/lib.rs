@@ -36,6 +36,21 @@
 //! 4. [`ResourceManager::wait`] checks health with kstatus rules ([`compute_status`]) until the
 //!    timeout; the error lists every object that is not Current with its status and message.
 //!
+//! # Dry-run diff (`flux diff kustomization`)
+//!
+//! [`ResourceManager::diff`] answers "what would step 1 do?" without writing: each manifest is
+//! prepared as in 1.1, read live and applied as a dry run (1.3 without the recreate and the
+//! takeover patch), and compared by the same drift rule, giving an [`ObjectDiff`] per object
+//! (Created, Configured, Unchanged or Skipped) with the live object and the dry-run result; an
+//! object whose fields kubectl owns is Configured, as the apply would take them over and write
+//! it ([`ObjectDiff::takeover`]).
+//! [`ResourceManager::diff_prune`] does the same for step 3 with the stale objects of
+//! [`Inventory::diff`] (Deleted or Skipped, with the live object). Both sides come without
+//! server bookkeeping ([`for_display`]: `managedFields`, `resourceVersion`, `generation`, `uid`,
+//! timestamps, `status`), so an object an apply would not write shows no difference, and Secret
+//! values are masked ([`mask_secret_values`]: `***`, or `*** (before)` / `*** (after)` when a
+//! value changed). Errors do not stop the other objects: [`DiffError`] carries both.
+//!
 //! # Guarantees
 //!
 //! - An object whose dry-run result equals the live object (and that had nothing to take over
@@ -45,6 +60,7 @@
 //! - Objects of a stage reach the cluster in Flux's kind order; a later stage starts only once
 //!   the earlier stage's objects are Current.
 //! - A prune never deletes an object that does not carry all the owner labels.
+//! - A diff writes nothing (GETs and dry-run applies only) and never returns a Secret value.
 //! - Every wait has a deadline and polls with a growing pause (no busy loop).
 //!
 //! # Performance
@@ -75,6 +91,7 @@ mod changeset;
 mod cleanup;
 mod client;
 mod delete;
+mod diff;
 mod discovery;
 mod error;
 mod inventory;
@@ -90,6 +107,10 @@ pub use cleanup::{
     CleanupOptions, FieldManager, LAST_APPLIED_ANNOTATION, Operation, cleanup_patch,
 };
 pub use delete::DeleteError;
+pub use diff::{
+    DiffError, ObjectDiff, SECRET_MASK, SECRET_MASK_AFTER, SECRET_MASK_BEFORE, for_display,
+    mask_secret_values,
+};
 pub use error::{ApiFailure, ApplyError, Error, is_immutable_error};
 pub use inventory::{Inventory, InventoryEntry};
 pub use manager::{ApplyOptions, DeleteOptions, Owner, ResourceManager};
@@ -116,6 +137,9 @@ mod tests {
         wait: WaitOptions,
     ) {
         let (m1, m2, m3, w2) = (m.clone(), m.clone(), m.clone(), wait.clone());
+        let (m4, m5, a2, d2) = (m.clone(), m.clone(), apply.clone(), delete.clone());
+        spawnable(async move { m4.diff(vec![], &a2).await });
+        spawnable(async move { m5.diff_prune(&[], &d2).await });
         spawnable(async move { m1.apply_all_staged(vec![], &apply).await });
         spawnable(async move { m2.delete_all(&[], &delete).await });
         spawnable(async move { m3.wait(&[], &wait).await });

@@ -94,10 +94,10 @@ pub struct ResourceManager {
 
 /// A manifest ready to apply: normalized, labelled, with its identity and resource.
 #[derive(Debug, Clone)]
-struct Desired {
-    object: ObjectRef,
-    body: Value,
-    resolved: Resolved,
+pub(crate) struct Desired {
+    pub(crate) object: ObjectRef,
+    pub(crate) body: Value,
+    pub(crate) resolved: Resolved,
 }
 
 /// What the dry-run phase decided for one object.
@@ -272,16 +272,7 @@ impl ResourceManager {
         let mut desired = Vec::with_capacity(objects.len());
         for (mut object, mut body) in objects {
             let resolved = self.resolve(&object).await.map_err(fail)?;
-            if resolved.namespaced && object.namespace.is_empty() {
-                return Err(fail(Error::NamespaceRequired { object }));
-            }
-            if !resolved.namespaced && !object.namespace.is_empty() {
-                // The API server ignores a namespace on a cluster-scoped object; so does its id.
-                object.namespace.clear();
-                if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-                    meta.remove("namespace");
-                }
-            }
+            fit_scope(&mut object, &mut body, &resolved).map_err(fail)?;
             if !seen.insert(object.clone()) {
                 return Err(fail(Error::Duplicate { object }));
             }
@@ -429,7 +420,7 @@ impl ResourceManager {
         Ok(Planned { desired, action })
     }
 
-    async fn dry_run(&self, desired: &Desired) -> Result<Value, ApiFailure> {
+    pub(crate) async fn dry_run(&self, desired: &Desired) -> Result<Value, ApiFailure> {
         client::apply(
             &self.client,
             &desired.resolved,
@@ -484,7 +475,12 @@ impl ResourceManager {
             .map_err(|e| recreate_error(e.to_string()))
     }
 
-    fn should_skip(&self, desired: &Value, live: Option<&Value>, options: &ApplyOptions) -> bool {
+    pub(crate) fn should_skip(
+        &self,
+        desired: &Value,
+        live: Option<&Value>,
+        options: &ApplyOptions,
+    ) -> bool {
         if object::any_in_metadata(desired, &options.exclusion_selector)
             || live.is_some_and(|l| object::any_in_metadata(l, &options.exclusion_selector))
         {
@@ -494,16 +490,42 @@ impl ResourceManager {
             && object::any_in_metadata(desired, &options.if_not_present_selector)
     }
 
-    fn should_force(&self, desired: &Value, live: &Value, options: &ApplyOptions) -> bool {
+    pub(crate) fn should_force(
+        &self,
+        desired: &Value,
+        live: &Value,
+        options: &ApplyOptions,
+    ) -> bool {
         options.force
             || object::any_in_metadata(desired, &options.force_selector)
             || object::any_in_metadata(live, &options.force_selector)
     }
 }
 
+/// Fails when a namespaced object has no namespace; drops the namespace of a cluster-scoped one
+/// (the API server ignores it, and so does its id).
+pub(crate) fn fit_scope(
+    object: &mut ObjectRef,
+    body: &mut Value,
+    resolved: &Resolved,
+) -> Result<(), Error> {
+    if resolved.namespaced && object.namespace.is_empty() {
+        return Err(Error::NamespaceRequired {
+            object: object.clone(),
+        });
+    }
+    if !resolved.namespaced && !object.namespace.is_empty() {
+        object.namespace.clear();
+        if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("namespace");
+        }
+    }
+    Ok(())
+}
+
 /// Checks that a manifest is an object with `apiVersion`, `kind` and `metadata.name`, normalizes
 /// it and sets the option's labels.
-fn prepare(
+pub(crate) fn prepare(
     index: usize,
     mut manifest: Value,
     options: &ApplyOptions,

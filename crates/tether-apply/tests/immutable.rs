@@ -1,6 +1,6 @@
 //! Immutable fields: a change kube-apiserver refuses with "field is immutable" is an error naming
 //! the object, unless `force` (the option or the per-object annotation) is on; then the object is
-//! deleted, waited for, and created again.
+//! deleted, waited for, and created again; a diff says which of the two would happen.
 //!
 //! The embedded control plane does not validate workload specs yet (it accepts a changed Job
 //! template), so these tests put kube-apiserver's Job validation in front of it: a client
@@ -160,5 +160,49 @@ async fn the_force_annotation_recreates_one_object() {
         live["spec"]["template"]["spec"]["containers"][0]["image"],
         "migrate:2"
     );
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn diff_names_an_immutable_change_or_shows_the_recreate_under_force() {
+    let env = Env::start().await;
+    let manager = ResourceManager::new(
+        validating_client(env.client.clone()),
+        Owner::kustomize_controller(),
+    );
+    let mut options = env.options();
+    manager
+        .apply_all_staged(
+            vec![namespace("apps"), job("apps", "migrate", "migrate:1")],
+            &options,
+        )
+        .await
+        .unwrap();
+    let uid1 =
+        env.get("batch/v1", "Job", "apps", "migrate").await.unwrap()["metadata"]["uid"].clone();
+    let v2 = vec![namespace("apps"), job("apps", "migrate", "migrate:2")];
+
+    let err = manager.diff(v2.clone(), &options).await.unwrap_err();
+    assert!(
+        matches!(&err.errors[..], [Error::Immutable { object, .. }] if *object == migrate_ref()),
+        "{err}"
+    );
+    assert_eq!(err.diffs.len(), 1, "the Namespace is still diffed");
+
+    options.force = true;
+    let diffs = manager.diff(v2, &options).await.unwrap();
+    let job = diffs.iter().find(|d| d.object == migrate_ref()).unwrap();
+    assert_eq!(job.action, Action::Configured);
+    assert!(job.recreate);
+    assert_eq!(
+        job.desired.as_ref().unwrap()["spec"]["template"]["spec"]["containers"][0]["image"],
+        "migrate:2"
+    );
+    assert_eq!(
+        job.live.as_ref().unwrap()["spec"]["template"]["spec"]["containers"][0]["image"],
+        "migrate:1"
+    );
+    let live = env.get("batch/v1", "Job", "apps", "migrate").await.unwrap();
+    assert_eq!(live["metadata"]["uid"], uid1, "the diff recreated the Job");
     env.shutdown().await;
 }

@@ -9,7 +9,6 @@ mod dev;
 mod kustomize;
 mod remote;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -62,6 +61,8 @@ enum Command {
     Delete(cli::export::DeleteArgs),
     /// Build a local directory exactly as the controller would for a Kustomization.
     Build(cli::build::Args),
+    /// Show what applying a local directory for a Kustomization would change (exit 1 if anything).
+    Diff(cli::diff::Args),
     /// Show the events of GitRepositories and Kustomizations (or of one object).
     Events(cli::events::Args),
     /// Show which Kustomization, source and revision manage an object.
@@ -107,6 +108,17 @@ fn main() -> ExitCode {
         Command::Trace(args) => cli::trace::run(args),
         Command::Events(args) => cli::events::run(args),
         Command::Build(args) => cli::build::run(args),
+        // Exit 1 means "there are changes" here, as for `flux diff`; errors get 2.
+        Command::Diff(args) => {
+            return match cli::diff::run(args) {
+                Ok(cli::diff::Outcome::NoChanges) => ExitCode::SUCCESS,
+                Ok(cli::diff::Outcome::Changes) => ExitCode::from(1),
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Command::Reconcile(args) => cli::reconcile::run(args),
         Command::Suspend(args) => cli::suspend::run(args, true),
         Command::Resume(args) => cli::suspend::run(args, false),
@@ -127,7 +139,7 @@ fn main() -> ExitCode {
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let colour = cli::colour::for_stderr();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

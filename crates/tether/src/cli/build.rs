@@ -32,16 +32,32 @@ enum What {
 
 #[derive(Debug, clap::Args)]
 struct Flags {
-    name: String,
-    /// The local directory that stands for the Kustomization's `spec.path`.
-    #[arg(long, value_name = "DIR")]
-    path: PathBuf,
-    /// Read the Kustomization from this file instead of the cluster.
-    #[arg(long, value_name = "FILE")]
-    kustomization_file: Option<PathBuf>,
+    #[command(flatten)]
+    local: LocalFlags,
     /// Do not contact the cluster (needs --kustomization-file; `substituteFrom` is skipped).
     #[arg(long, requires = "kustomization_file")]
     dry_run: bool,
+}
+
+/// Which Kustomization, and the local directory to build for it (shared with `diff`).
+#[derive(Debug, clap::Args)]
+pub struct LocalFlags {
+    /// The Kustomization's name.
+    pub name: String,
+    /// The local directory that stands for the Kustomization's `spec.path`.
+    #[arg(long, value_name = "DIR")]
+    pub path: PathBuf,
+    /// Read the Kustomization from this file instead of the cluster.
+    #[arg(long, value_name = "FILE")]
+    pub kustomization_file: Option<PathBuf>,
+}
+
+/// A local build: the Kustomization it was built for and the objects, as the controller would
+/// apply them.
+#[derive(Debug)]
+pub struct Built {
+    pub kustomization: Kustomization,
+    pub objects: Vec<serde_json::Value>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -50,12 +66,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let text = runtime.block_on(build(&args.cluster, flags))?;
+    let built = runtime.block_on(build(&args.cluster, &flags.local, flags.dry_run))?;
+    let text = built
+        .objects
+        .iter()
+        .map(tether_yaml::to_yaml)
+        .collect::<Vec<_>>()
+        .join("---\n");
     print!("{text}");
     Ok(())
 }
 
-async fn build(cluster: &ClusterArgs, flags: &Flags) -> anyhow::Result<String> {
+/// Builds `flags.path` exactly as the controller would for the Kustomization (from the cluster,
+/// or from `--kustomization-file`), printing the build's warnings to stderr. Without `dry_run`,
+/// the variables of `substituteFrom` are read from the cluster.
+pub async fn build(
+    cluster: &ClusterArgs,
+    flags: &LocalFlags,
+    dry_run: bool,
+) -> anyhow::Result<Built> {
+    // A missing directory is the user's mistake to hear about first, before any cluster call.
+    let (root, relative) = artifact_root(&flags.path)?;
     let mut ks: Kustomization = match &flags.kustomization_file {
         Some(file) => from_file(file, &flags.name)?,
         None => {
@@ -72,7 +103,7 @@ async fn build(cluster: &ClusterArgs, flags: &Flags) -> anyhow::Result<String> {
                 })?
         }
     };
-    let variables = if flags.dry_run {
+    let variables = if dry_run {
         if ks
             .spec
             .post_build
@@ -95,7 +126,6 @@ async fn build(cluster: &ClusterArgs, flags: &Flags) -> anyhow::Result<String> {
             Err(message) => bail!("{message}"),
         }
     };
-    let (root, relative) = artifact_root(&flags.path)?;
     ks.spec.path = Some(format!("./{relative}"));
     let artifact = Arc::new(load(&root)?);
     let built = tether_build::build(
@@ -108,12 +138,10 @@ async fn build(cluster: &ClusterArgs, flags: &Flags) -> anyhow::Result<String> {
     for warning in built.warnings.iter() {
         eprintln!("warning: {warning}");
     }
-    Ok(built
-        .objects
-        .iter()
-        .map(tether_yaml::to_yaml)
-        .collect::<Vec<_>>()
-        .join("---\n"))
+    Ok(Built {
+        objects: Arc::unwrap_or_clone(built.objects),
+        kustomization: ks,
+    })
 }
 
 fn from_file(file: &Path, name: &str) -> anyhow::Result<Kustomization> {

@@ -4,8 +4,10 @@
 pub mod bootstrap;
 pub mod build;
 pub mod check;
+pub mod colour;
 pub mod components;
 pub mod create;
+pub mod diff;
 pub mod events;
 pub mod export;
 pub mod get;
