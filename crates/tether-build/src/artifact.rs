@@ -12,6 +12,8 @@ use crate::error::Error;
 const MAX_LINK_HOPS: usize = 40;
 /// Entries the tree may hold once directory links are expanded (a guard against link bombs).
 const MAX_ENTRIES: usize = 1_000_000;
+/// Bytes reserved up front for one file's content.
+const MAX_RESERVE: u64 = 1 << 20;
 
 /// An unpacked artifact. Paths are relative, `/`-separated, without `.` or `..`; the root
 /// directory is `""`. Immutable and cheap to share behind an `Arc`.
@@ -61,7 +63,10 @@ impl Artifact {
             let path = entry_path(&name)?;
             let value = match kind {
                 tar::EntryType::Regular | tar::EntryType::Continuous => {
-                    let mut content = Vec::with_capacity(entry.size() as usize);
+                    // The header's size is untrusted (a 512-byte entry can claim 2^62 bytes):
+                    // reserve a little, `read_to_end` grows to what is really there.
+                    let reserve = entry.size().min(MAX_RESERVE);
+                    let mut content = Vec::with_capacity(reserve as usize);
                     entry.read_to_end(&mut content).map_err(|e| Error::Entry {
                         entry: name.clone(),
                         reason: format!("cannot read: {e}"),

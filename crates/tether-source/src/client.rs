@@ -46,8 +46,9 @@ pub async fn fetch_artifact(
     Ok(bytes)
 }
 
-/// The regular files of an artifact, by relative path. Entries that would land outside the
-/// tree (absolute paths, `..`) are errors; directories, links and other kinds are skipped.
+/// The regular files of an artifact, by relative path (normalised: no empty or `.` segments).
+/// Entries that would land outside the tree (absolute paths, `..`) and regular files without
+/// a name are errors; directories, links and other kinds are skipped.
 pub fn read_artifact_files(tar_gz: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, ArtifactError> {
     let bad = |entry: &str, detail: String| ArtifactError::BadArchive {
         entry: entry.to_owned(),
@@ -71,11 +72,21 @@ pub fn read_artifact_files(tar_gz: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, A
         if entry.header().entry_type() != tar::EntryType::Regular {
             continue;
         }
+        // One spelling per file, as extracting it would: `./a/`, `a//b` and `a/./b` are `a`,
+        // `a/b`; a file named `./` is no file (it was the key "", found by fuzz/).
+        let name = path
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect::<Vec<_>>()
+            .join("/");
+        if name.is_empty() {
+            return Err(bad(&path, "a regular file without a name".into()));
+        }
         let mut data = Vec::new();
         entry
             .read_to_end(&mut data)
             .map_err(|e| bad(&path, e.to_string()))?;
-        files.insert(path.trim_start_matches("./").to_owned(), data);
+        files.insert(name, data);
     }
     Ok(files)
 }

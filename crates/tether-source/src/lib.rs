@@ -80,6 +80,9 @@ mod auth;
 mod client;
 mod error;
 mod fetch;
+// Not API: what `fuzz/` needs of the crate-private parsers.
+#[doc(hidden)]
+pub mod fuzzing;
 mod ignore_rules;
 mod include;
 mod pack;
