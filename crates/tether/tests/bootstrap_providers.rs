@@ -147,7 +147,7 @@ impl Fake {
     fn delete_key(&self, full: &str, id: &str) -> Response {
         let mut state = self.state.lock().unwrap();
         let keys = state.keys.entry(full.to_owned()).or_default();
-        keys.retain(|k| k["id"].to_string() != id);
+        keys.retain(|k| k["id"].as_u64().map(|n| n.to_string()).as_deref() != Some(id));
         StatusCode::NO_CONTENT.into_response()
     }
 

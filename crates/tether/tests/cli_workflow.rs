@@ -52,6 +52,30 @@ fn fails(kubeconfig: &Path, args: &[&str]) -> String {
     text(&out.stderr)
 }
 
+/// The table with commit SHAs as `<sha>` and the AGE column (the last) as `<age>`.
+fn normalise_table(table: &str) -> String {
+    let mut out = String::new();
+    for line in table.lines() {
+        let mut line = line.to_owned();
+        while let Some(at) = line.find("sha1:") {
+            let start = at + "sha1:".len();
+            let end = line[start..]
+                .find(|c: char| !c.is_ascii_hexdigit())
+                .map_or(line.len(), |e| start + e);
+            line.replace_range(at..end, "<sha>");
+        }
+        if !line.starts_with("NAMESPACE")
+            && !line.starts_with("NAME ")
+            && let Some((rest, _age)) = line.rsplit_once(' ')
+        {
+            line = format!("{rest} <age>");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 fn config_map(value: &str) -> String {
     format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  greeting: {value}\n"
@@ -190,6 +214,16 @@ async fn get_reconcile_suspend_and_resume_against_tether_dev() {
     );
     assert!(lines[1].contains("   false   "), "{table}");
     let (all, _) = ok(&kubeconfig, &["get", "all", "-A"]);
+    // Snapshot of the whole table, commit and ages aside.
+    assert_eq!(
+        normalise_table(&all),
+        concat!(
+            "NAMESPACE       NAME                  READY   MESSAGE                                                                             REVISION                                             SUSPENDED   AGE\n",
+            "tether-system   gitrepository/fleet   True    stored artifact for revision 'main@<sha>'   main@<sha>   false       <age>\n",
+            "tether-system   kustomization/apps    True    Applied revision: main@<sha>                main@<sha>   false       <age>\n",
+        ),
+        "get all -A:\n{all}"
+    );
     assert!(all.starts_with("NAMESPACE"), "{all}");
     assert!(
         all.contains("tether-system   gitrepository/fleet   True    stored artifact"),

@@ -75,6 +75,12 @@ struct GitFlags {
     /// Paths to leave out of the artifact (`.sourceignore` syntax).
     #[arg(long)]
     ignore_paths: Vec<String>,
+    /// `known_hosts` for an SSH URL without --secret-ref; without it the host keys are scanned.
+    #[arg(long, value_name = "FILE")]
+    known_hosts_file: Option<PathBuf>,
+    /// Do not ask whether the generated deploy key was added to the repository.
+    #[arg(short, long)]
+    silent: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -150,7 +156,47 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let mut object = object;
+    if let What::Source(SourceKind::Git(flags)) = &args.what
+        && flags.secret_ref.is_none()
+        && flags.url.starts_with("ssh://")
+    {
+        let secret = deploy_key_secret(flags, &ns)?;
+        runtime.block_on(apply_and_wait(&args.cluster, secret))?;
+        object["spec"]["secretRef"] = json!({"name": flags.name});
+    }
     runtime.block_on(apply_and_wait(&args.cluster, object))
+}
+
+/// An SSH URL without credentials gets a new ed25519 deploy key (as `flux create source git`
+/// does): its public half is printed for the user to add to the repository, read-only.
+fn deploy_key_secret(flags: &GitFlags, ns: &str) -> anyhow::Result<Value> {
+    let (host, port) = super::bootstrap::ssh_host(&flags.url).with_context(|| {
+        format!(
+            "--url '{}': expected ssh://[user@]host[:port]/path",
+            flags.url
+        )
+    })?;
+    let known_hosts = match &flags.known_hosts_file {
+        Some(path) => super::install::read_file(path)?,
+        None => super::bootstrap::scan_host_keys(&host, port)?,
+    };
+    let pair = super::keys::generate_ed25519(&flags.name)?;
+    eprintln!("✔ generated deploy key: {}", pair.public_openssh);
+    if flags.silent {
+        eprintln!("► add it to the repository with read access");
+    } else {
+        super::keys::confirm("Have you added the deploy key to the repository with read access?")?;
+    }
+    Ok(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": flags.name, "namespace": ns},
+        "stringData": {
+            "identity": pair.private_openssh,
+            "identity.pub": pair.public_openssh,
+            "known_hosts": known_hosts,
+        },
+    }))
 }
 
 fn git_repository(flags: &GitFlags, ns: &str) -> anyhow::Result<Value> {

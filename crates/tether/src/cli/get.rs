@@ -18,6 +18,9 @@ pub struct Args {
     /// Output format.
     #[arg(short = 'o', long, global = true, value_enum, default_value = "table")]
     output: Output,
+    /// After the table, print a row each time an object changes, until interrupted.
+    #[arg(short = 'w', long, global = true)]
+    watch: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -61,13 +64,122 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let text = runtime.block_on(get(&args))?;
+    if args.watch && args.output != Output::Table {
+        anyhow::bail!("--watch prints tables only (drop -o)");
+    }
+    let (text, rows) = runtime.block_on(get(&args))?;
     print!("{text}");
+    if args.watch {
+        use std::io::Write as _;
+        std::io::stdout().flush().ok();
+        runtime.block_on(watch(&args, &rows))?;
+    }
     Ok(())
 }
 
-/// What `tether get` prints for `args`.
-async fn get(args: &Args) -> anyhow::Result<String> {
+/// Prints a table row (without the header) whenever a watched object's row changes.
+async fn watch(args: &Args, shown: &[Row]) -> anyhow::Result<()> {
+    use futures::StreamExt as _;
+    use kube::runtime::{WatchStreamExt as _, watcher};
+    let client = args.cluster.client().await?;
+    let (repos, kss) = match &args.what {
+        What::Sources(SourceKind::Git { name }) => (Some(name.clone()), None),
+        What::Kustomizations { name } => (None, Some(name.clone())),
+        What::All => (Some(None), Some(None)),
+    };
+    let config = |only: &Option<String>| match only {
+        Some(name) => watcher::Config::default().fields(&format!("metadata.name={name}")),
+        None => watcher::Config::default(),
+    };
+    let mut streams = Vec::new();
+    if let Some(only) = repos {
+        let api: Api<GitRepository> = scoped(&client, &args.cluster);
+        streams.push(
+            watcher(api, config(&only))
+                .applied_objects()
+                .map(|r| r.map(|repo| git_row(&repo)))
+                .boxed(),
+        );
+    }
+    if let Some(only) = kss {
+        let api: Api<Kustomization> = scoped(&client, &args.cluster);
+        streams.push(
+            watcher(api, config(&only))
+                .applied_objects()
+                .map(|r| r.map(|ks| ks_row(&ks)))
+                .boxed(),
+        );
+    }
+    let mut events = futures::stream::select_all(streams);
+    let key = |row: &Row| (row.kind.to_owned(), row.namespace.clone(), row.name.clone());
+    let state = |row: &Row| {
+        format!(
+            "{}|{}|{}|{}",
+            row.ready, row.message, row.revision, row.suspended
+        )
+    };
+    let mut last: std::collections::BTreeMap<(String, String, String), String> =
+        shown.iter().map(|r| (key(r), state(r))).collect();
+    while let Some(event) = events.next().await {
+        let row = event.context("the watch failed")?;
+        let line = table(
+            std::slice::from_ref(&row),
+            args.cluster.all_namespaces,
+            matches!(args.what, What::All),
+        );
+        // The table's second line is the row; the age column changes with time, not state.
+        let Some(text) = line.lines().nth(1).map(str::to_owned) else {
+            continue;
+        };
+        let state = state(&row);
+        if last.insert(key(&row), state.clone()).as_ref() != Some(&state) {
+            println!("{text}");
+            use std::io::Write as _;
+            std::io::stdout().flush().ok();
+        }
+    }
+    Ok(())
+}
+
+fn scoped<K>(client: &kube::Client, cluster: &ClusterArgs) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    if cluster.all_namespaces {
+        Api::all(client.clone())
+    } else {
+        Api::namespaced(client.clone(), &cluster.namespace)
+    }
+}
+
+fn git_row(repo: &GitRepository) -> Row {
+    Row {
+        kind: "gitrepository",
+        revision: repo
+            .artifact()
+            .map(|a| a.revision.clone())
+            .unwrap_or_default(),
+        suspended: repo.spec.suspend,
+        ..common(repo, repo.conditions())
+    }
+}
+
+fn ks_row(ks: &Kustomization) -> Row {
+    Row {
+        kind: "kustomization",
+        revision: ks
+            .status
+            .as_ref()
+            .and_then(|s| s.last_applied_revision.clone())
+            .unwrap_or_default(),
+        suspended: ks.spec.suspend,
+        ..common(ks, ks.conditions())
+    }
+}
+
+/// What `tether get` prints for `args`, and the rows it shows.
+async fn get(args: &Args) -> anyhow::Result<(String, Vec<Row>)> {
     let client = args.cluster.client().await?;
     let mut rows = Vec::new();
     let mut objects = Vec::new();
@@ -79,34 +191,17 @@ async fn get(args: &Args) -> anyhow::Result<String> {
     if let Some(only) = repos {
         for repo in list::<GitRepository>(&client, &args.cluster, only).await? {
             objects.push(serde_json::to_value(&repo)?);
-            rows.push(Row {
-                kind: "gitrepository",
-                revision: repo
-                    .artifact()
-                    .map(|a| a.revision.clone())
-                    .unwrap_or_default(),
-                suspended: repo.spec.suspend,
-                ..common(&repo, repo.conditions())
-            });
+            rows.push(git_row(&repo));
         }
     }
     if let Some(only) = kss {
         for ks in list::<Kustomization>(&client, &args.cluster, only).await? {
             objects.push(serde_json::to_value(&ks)?);
-            rows.push(Row {
-                kind: "kustomization",
-                revision: ks
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.last_applied_revision.clone())
-                    .unwrap_or_default(),
-                suspended: ks.spec.suspend,
-                ..common(&ks, ks.conditions())
-            });
+            rows.push(ks_row(&ks));
         }
     }
     if let Some(text) = render_objects(args.output, &objects) {
-        return Ok(text);
+        return Ok((text, rows));
     }
     if rows.is_empty() {
         let scope = if args.cluster.all_namespaces {
@@ -115,13 +210,14 @@ async fn get(args: &Args) -> anyhow::Result<String> {
             format!("namespace {}", args.cluster.namespace)
         };
         eprintln!("No objects found in {scope}.");
-        return Ok(String::new());
+        return Ok((String::new(), rows));
     }
-    Ok(table(
+    let text = table(
         &rows,
         args.cluster.all_namespaces,
         matches!(args.what, What::All),
-    ))
+    );
+    Ok((text, rows))
 }
 
 async fn list<K>(

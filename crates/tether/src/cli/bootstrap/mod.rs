@@ -218,7 +218,7 @@ fn ssh_plan(args: &GitArgs, url: &str) -> anyhow::Result<Plan> {
 }
 
 /// Host and port of `ssh://[user@]host[:port]/path`.
-fn ssh_host(url: &str) -> Option<(String, u16)> {
+pub fn ssh_host(url: &str) -> Option<(String, u16)> {
     let rest = url.strip_prefix("ssh://")?;
     let authority = rest.split('/').next()?;
     let host_port = authority.rsplit('@').next()?;
@@ -231,7 +231,7 @@ fn ssh_host(url: &str) -> Option<(String, u16)> {
 }
 
 /// The server's host keys as `known_hosts` lines, from `ssh-keyscan`.
-fn scan_host_keys(host: &str, port: u16) -> anyhow::Result<String> {
+pub fn scan_host_keys(host: &str, port: u16) -> anyhow::Result<String> {
     let output = std::process::Command::new("ssh-keyscan")
         .args(["-p", &port.to_string(), "-T", "10", host])
         .output()
