@@ -157,6 +157,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let mut object = object;
+    if matches!(args.what, What::Kustomization(_)) {
+        runtime.block_on(require_source(&args.cluster, &object))?;
+    }
     if let What::Source(SourceKind::Git(flags)) = &args.what
         && flags.secret_ref.is_none()
         && flags.url.starts_with("ssh://")
@@ -166,6 +169,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         object["spec"]["secretRef"] = json!({"name": flags.name});
     }
     runtime.block_on(apply_and_wait(&args.cluster, object))
+}
+
+/// A Kustomization is not created for a GitRepository that does not exist (it could only fail).
+async fn require_source(cluster: &ClusterArgs, ks: &Value) -> anyhow::Result<()> {
+    let source = &ks["spec"]["sourceRef"];
+    let name = source["name"].as_str().unwrap_or_default();
+    let ns = source["namespace"].as_str().unwrap_or(&cluster.namespace);
+    let api: Api<tether_api::GitRepository> = Api::namespaced(cluster.client().await?, ns);
+    let found = api.get_opt(name).await.with_context(|| {
+        format!("cannot read GitRepository '{ns}/{name}' (are tether's CRDs installed?)")
+    })?;
+    if found.is_none() {
+        bail!(
+            "GitRepository '{name}' not found in namespace {ns}: create it first with `tether create source git {name} --url …`"
+        );
+    }
+    Ok(())
 }
 
 /// An SSH URL without credentials gets a new ed25519 deploy key (as `flux create source git`
@@ -201,6 +221,7 @@ fn deploy_key_secret(flags: &GitFlags, ns: &str) -> anyhow::Result<Value> {
 
 fn git_repository(flags: &GitFlags, ns: &str) -> anyhow::Result<Value> {
     check_duration("--interval", &flags.interval)?;
+    check_url(&flags.url)?;
     let reference = match (&flags.branch, &flags.tag, &flags.tag_semver, &flags.commit) {
         (_, Some(tag), _, _) => json!({"tag": tag}),
         (_, _, Some(range), _) => json!({"semver": range}),
@@ -342,6 +363,26 @@ fn api_version_of(kind: &str) -> Option<&'static str> {
         "Service" | "ConfigMap" | "Secret" | "PersistentVolumeClaim" | "Pod" => Some("v1"),
         _ => None,
     }
+}
+
+/// A URL the source controller can fetch: `ssh://`, `https://`, `http://` or `file://` with a
+/// host (or, for `file://`, a path).
+fn check_url(url: &str) -> anyhow::Result<()> {
+    let valid = match url.split_once("://") {
+        Some(("ssh" | "https" | "http", rest)) => {
+            let authority = rest.split('/').next().unwrap_or_default();
+            let host = authority.rsplit('@').next().unwrap_or_default();
+            !host.is_empty() && !host.contains(char::is_whitespace)
+        }
+        Some(("file", rest)) => rest.starts_with('/'),
+        _ => false,
+    };
+    if !valid {
+        bail!(
+            "--url '{url}': not a Git URL the controller can fetch (ssh://[user@]host[:port]/path, https://host/path, or file:///path)"
+        );
+    }
+    Ok(())
 }
 
 fn check_duration(flag: &str, text: &str) -> anyhow::Result<()> {
