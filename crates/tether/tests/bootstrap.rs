@@ -718,3 +718,110 @@ async fn bootstrap_takes_over_a_flux_bootstrap_over_https() {
     );
     server.stop();
 }
+
+/// `file://` needs no Secret; an SSH URL without `--private-key-file` gets a generated deploy key
+/// for the cluster (the CLI pushes with the user's own ssh command), and the cluster syncs once
+/// that key is authorized on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_over_file_urls_and_with_a_generated_deploy_key() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let local = init_bare(&dir.path().join("local.git")).unwrap();
+    let (_c, kubeconfig_c) = dev(dir.path(), "cluster-c");
+    let kube_c = client(&kubeconfig_c).await;
+    let url = format!("file://{}", local.display());
+    let (_, stderr) = ok(
+        &kubeconfig_c,
+        &[
+            "bootstrap",
+            "git",
+            "--url",
+            &url,
+            "--path=clusters/local",
+            "--silent",
+            "--timeout=2m",
+        ],
+    );
+    assert!(stderr.contains("✔ bootstrap finished"), "{stderr}");
+    let source = Api::<GitRepository>::namespaced(kube_c.clone(), "tether-system")
+        .get("tether-system")
+        .await
+        .unwrap();
+    assert!(
+        source.spec.secret_ref.is_none(),
+        "a file:// source got a Secret"
+    );
+    assert!(
+        Api::<Secret>::namespaced(kube_c.clone(), "tether-system")
+            .get_opt("tether-system")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let sshd = SshGitServer::start().unwrap();
+    let bare = init_bare(&dir.path().join("fleet.git")).unwrap();
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(&known_hosts, sshd.known_hosts()).unwrap();
+    let (_d, kubeconfig_d) = dev(dir.path(), "cluster-d");
+    let kube_d = client(&kubeconfig_d).await;
+    let ssh_command = sshd.git_ssh_command().unwrap();
+    let mut bootstrap = Proc::spawn(
+        "bootstrap",
+        &[
+            OsStr::new("bootstrap"),
+            OsStr::new("git"),
+            OsStr::new("--url"),
+            OsStr::new(&sshd.url(&bare)),
+            OsStr::new("--path=clusters/dev"),
+            OsStr::new("--interval=2s"),
+            OsStr::new("--known-hosts-file"),
+            known_hosts.as_os_str(),
+            OsStr::new("--silent"),
+            OsStr::new("--timeout=2m"),
+            OsStr::new("--kubeconfig"),
+            kubeconfig_d.as_os_str(),
+        ],
+        &[("GIT_SSH_COMMAND", ssh_command.as_str()), ("NO_COLOR", "1")],
+        dir.path(),
+    );
+    let key = wait_for(
+        "the generated public key",
+        Duration::from_secs(60),
+        async || {
+            bootstrap
+                .log()
+                .lines()
+                .find_map(|l| l.strip_prefix("✔ public key: ").map(str::to_owned))
+        },
+    )
+    .await;
+    assert!(key.starts_with("ssh-ed25519 "), "{key}");
+    sshd.authorize(&key).unwrap();
+    let status = bootstrap.wait_exit(Duration::from_secs(120));
+    assert!(
+        status.success(),
+        "bootstrap failed:\n{}\nsshd:\n{}",
+        bootstrap.log(),
+        sshd.log()
+    );
+    let secret = Api::<Secret>::namespaced(kube_d.clone(), "tether-system")
+        .get("tether-system")
+        .await
+        .unwrap();
+    let data = secret.data.unwrap();
+    assert_eq!(
+        String::from_utf8(data["identity.pub"].0.clone())
+            .unwrap()
+            .trim(),
+        key
+    );
+    let ks = Api::<Kustomization>::namespaced(kube_d.clone(), "tether-system")
+        .get("tether-system")
+        .await
+        .unwrap();
+    assert_eq!(
+        ks.status.unwrap().last_applied_revision,
+        Some(format!("main@sha1:{}", head(&bare)))
+    );
+}

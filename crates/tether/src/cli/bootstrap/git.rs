@@ -176,7 +176,12 @@ fn environment(auth: &PushAuth) -> Vec<(String, String)> {
         env.push((format!("GIT_CONFIG_VALUE_{i}"), value));
     }
     if auth.ssh_key.is_some() || auth.known_hosts.is_some() {
-        let mut ssh = String::from("ssh -o BatchMode=yes");
+        // Without a key of ours, the user's own ssh command (and its key or agent) pushes.
+        let base = match (&auth.ssh_key, std::env::var("GIT_SSH_COMMAND")) {
+            (None, Ok(user)) if !user.trim().is_empty() => user,
+            _ => "ssh".to_owned(),
+        };
+        let mut ssh = format!("{base} -o BatchMode=yes");
         if let Some(key) = &auth.ssh_key {
             ssh.push_str(&format!(
                 " -o IdentitiesOnly=yes -i {}",
