@@ -825,3 +825,78 @@ async fn bootstrap_over_file_urls_and_with_a_generated_deploy_key() {
         Some(format!("main@sha1:{}", head(&bare)))
     );
 }
+
+/// Bootstrap over HTTPS-style bearer auth (`--token-auth`), then `uninstall --prune-workloads`:
+/// the controller prunes what the app Kustomization applied before tether goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_with_token_auth_then_uninstall_pruning_workloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("git");
+    std::fs::create_dir_all(&root).unwrap();
+    let bare = init_bare(&root.join("fleet.git")).unwrap();
+    commit_to(&bare, &[("apps/settings.yaml", SETTINGS)], "apps");
+    let server =
+        GitHttpServer::start(GitHttpConfig::new(&root).with_bearer_token("t0ken")).unwrap();
+    let url = server.url("fleet.git");
+    let (_e, kubeconfig) = dev(dir.path(), "cluster-e");
+    let kube = client(&kubeconfig).await;
+
+    let (_, stderr) = ok(
+        &kubeconfig,
+        &[
+            "bootstrap",
+            "git",
+            "--url",
+            &url,
+            "--path=clusters/dev",
+            "--password=t0ken",
+            "--token-auth",
+            "--silent",
+            "--timeout=2m",
+        ],
+    );
+    assert!(stderr.contains("✔ bootstrap finished"), "{stderr}");
+    let secret = Api::<Secret>::namespaced(kube.clone(), "tether-system")
+        .get("tether-system")
+        .await
+        .unwrap();
+    let data = secret.data.unwrap();
+    assert_eq!(
+        data.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["bearerToken"]
+    );
+
+    ok(
+        &kubeconfig,
+        &[
+            "create",
+            "kustomization",
+            "app",
+            "--source=tether-system",
+            "--path=./apps",
+            "--prune",
+        ],
+    );
+    let cms: Api<ConfigMap> = Api::namespaced(kube.clone(), "default");
+    assert!(cms.get_opt("settings").await.unwrap().is_some());
+
+    let (_, removed) = ok(
+        &kubeconfig,
+        &["uninstall", "--silent", "--prune-workloads", "--timeout=1m"],
+    );
+    assert!(removed.contains("✔ uninstall finished"), "{removed}");
+    assert!(
+        cms.get_opt("settings").await.unwrap().is_none(),
+        "--prune-workloads kept the app's objects"
+    );
+    let crds: Api<CustomResourceDefinition> = Api::all(kube.clone());
+    wait_for("the CRDs to go", Duration::from_secs(30), async || {
+        crds.get_opt("kustomizations.kustomize.toolkit.fluxcd.io")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    server.stop();
+}
