@@ -91,20 +91,22 @@ struct Proposal {
 }
 
 /// Checks the body's `kind` and `apiVersion` against the resource and makes it an object.
-/// A missing `apiVersion` takes the request's, as upstream's decoder defaults it.
+/// A missing `kind` or `apiVersion` takes the request's, as upstream's decoder defaults them
+/// from the URL (the Python client sends typed objects without either).
 pub(super) fn check_type(r: &Resource, body: Value) -> Result<Value, ApiError> {
     let Value::Object(mut map) = body else {
         return Err(ApiError::bad_request(
             "the request body must be a JSON or YAML object",
         ));
     };
-    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
-    if kind.is_empty() {
-        return Err(ApiError::bad_request(format!(
-            "Object 'Kind' is missing in '{}'",
-            truncate(&Value::Object(map.clone()).to_string(), 200)
-        )));
+    if map
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        map.insert("kind".into(), Value::String(r.kind.clone()));
     }
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind != r.kind {
         return Err(ApiError::bad_request(format!(
             "the kind in the request body ({kind}) does not match the resource's kind ({}) at {}",
@@ -145,17 +147,6 @@ fn type_name(v: &Value) -> &'static str {
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{} ...", &s[..end])
 }
 
 /// The namespace an object is written to: the URL's, which the body may repeat but not contradict.

@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health))
         .route("/healthz", get(health))
         .route("/version", get(version))
+        // The official Python client asks for `/version/`; kube-apiserver answers both.
+        .route("/version/", get(version))
         .fallback(dispatch)
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state)
