@@ -5,29 +5,13 @@
 //! The pinned binaries sit beside the `kubectl` on `PATH` (or in `TETHER_KUBECTL_DIR`); a missing
 //! one fails its tests with its name.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
 
 use serde_json::Value;
 use support::Cluster;
-
-/// Runs each scenario per kubectl version, in a module per version.
-macro_rules! per_version {
-    ($($module:ident => $version:literal),+ ; $scenarios:tt) => {
-        $(per_version!(@module $module $version $scenarios);)+
-    };
-    (@module $module:ident $version:literal [$($scenario:ident),+ $(,)?]) => {
-        mod $module {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario($version).await;
-                }
-            )+
-        }
-    };
-}
 
 per_version!(v1_27 => "1.27", v1_30 => "1.30", v1_33 => "1.33"; [
     apply_server_side,

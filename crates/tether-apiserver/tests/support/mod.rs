@@ -2,6 +2,25 @@
 //! its own kubeconfig, discovery cache and home directory, and kubectl runs (to completion or in
 //! the background) whose failures say which kubectl, which arguments and what it printed.
 
+/// Runs each scenario once per kubectl version, in a module per version
+/// (`per_version!(v1_27 => "1.27", …; [scenario, …])`).
+#[allow(unused_macros)] // Not every suite including this module runs per version.
+macro_rules! per_version {
+    ($($module:ident => $version:literal),+ ; $scenarios:tt) => {
+        $(per_version!(@module $module $version $scenarios);)+
+    };
+    (@module $module:ident $version:literal [$($scenario:ident),+ $(,)?]) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario($version).await;
+                }
+            )+
+        }
+    };
+}
+
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -124,8 +143,16 @@ impl Cluster {
 
     /// Runs kubectl to completion (at most [`RUN_LIMIT`]).
     pub async fn run(&self, args: &[&str]) -> Run {
-        let output = self
-            .command(args)
+        self.run_with_env(args, &[]).await
+    }
+
+    /// Runs kubectl with extra environment variables (e.g. `KUBE_EDITOR`).
+    pub async fn run_with_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args);
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        let output = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .output();
