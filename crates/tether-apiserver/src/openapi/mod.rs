@@ -32,8 +32,10 @@ use serde_json::{Map, Value, json};
 use crate::registry::{Registry, Resource};
 use crate::status::ApiError;
 
-/// The media type of the protobuf swagger document.
-pub const V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+/// The media type clients ask the protobuf swagger document by (either spelling) and the one it
+/// is answered with: kube-apiserver's, as `@` is no token character and Go's `mime` package
+/// refuses `...v2@v1.0+protobuf` in a Content-Type.
+pub const V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
 
 /// The documents of one server, built lazily and rebuilt when the resources they describe change.
 pub struct OpenApi {
