@@ -7,6 +7,7 @@
 //! (its factory builds the schema validator before asking whether the server validates):
 //! `v1_27::default_validation_is_left_to_the_server` checks that request is made and answered.
 
+#[allow(dead_code)] // This suite uses a few of the kubectl helpers.
 mod support;
 
 use std::time::Duration;
@@ -214,16 +215,26 @@ async fn get(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let request = request.body(kube::client::Body::empty()).unwrap();
-    let response = client.send(request).await.unwrap();
+    let request = request
+        .body(kube::client::Body::empty())
+        .expect("a GET request");
+    let response = client
+        .send(request)
+        .await
+        .unwrap_or_else(|e| panic!("GET {uri}: {e}"));
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("GET {uri}: reading the body: {e}"))
+        .to_bytes();
     (status, headers, body.to_vec())
 }
 
 fn document_url(root: &[u8], path: &str) -> Option<String> {
-    let root: Value = serde_json::from_slice(root).unwrap();
+    let root: Value = serde_json::from_slice(root).expect("the v3 index is JSON");
     root["paths"][path]["serverRelativeURL"]
         .as_str()
         .map(str::to_owned)
@@ -360,5 +371,5 @@ async fn v3_index_follows_crds_and_hashes_cache() {
 
 /// The CRD manifest as JSON (YAML is a superset; kube's types want JSON values).
 fn yaml_value(yaml: &str) -> Value {
-    serde_saphyr::from_str(yaml).unwrap()
+    serde_saphyr::from_str(yaml).expect("valid YAML")
 }
