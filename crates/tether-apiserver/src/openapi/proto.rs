@@ -328,9 +328,11 @@ fn schema(s: &Value) -> Msg {
             t_item.string(1, t);
             m.message(22, t_item);
         }
-        Some(v @ Value::Array(_)) => {
+        Some(Value::Array(types)) => {
             let mut t_item = Msg::default();
-            t_item.strings_of(1, &serde_json::json!({"t": v}), "t");
+            for t in types.iter().filter_map(Value::as_str) {
+                t_item.bytes(1, t.as_bytes());
+            }
             m.message(22, t_item);
         }
         _ => {}
