@@ -275,6 +275,8 @@ async fn v3_index_follows_crds_and_hashes_cache() {
     let (status, headers, body) = get(&client, &apps, &[]).await;
     assert_eq!(status, 200);
     assert_eq!(headers["cache-control"], "public, immutable");
+    assert!(headers.contains_key("expires"));
+    assert_eq!(headers["vary"], "Accept");
     assert_eq!(headers["etag"], format!("\"{hash}\"").as_str());
     let doc: Value = serde_json::from_slice(&body).unwrap();
     assert!(doc["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"].is_object());
@@ -284,6 +286,15 @@ async fn v3_index_follows_crds_and_hashes_cache() {
         &[("If-None-Match", &format!("\"{hash}\""))],
     )
     .await;
+    assert_eq!(status, 304);
+    // Without a hash the document is not declared immutable.
+    let (status, headers, _) = get(&client, "/openapi/v3/apis/apps/v1", &[]).await;
+    assert_eq!(status, 200);
+    assert!(!headers.contains_key("cache-control"));
+    let (status, headers, _) = get(&client, "/openapi/v3", &[]).await;
+    assert_eq!(status, 200);
+    let root_etag = headers["etag"].to_str().unwrap().to_owned();
+    let (status, _, _) = get(&client, "/openapi/v3", &[("If-None-Match", &root_etag)]).await;
     assert_eq!(status, 304);
     let (status, _, _) = get(&client, "/openapi/v3/apis/nothing.example.com/v1", &[]).await;
     assert_eq!(status, 404);

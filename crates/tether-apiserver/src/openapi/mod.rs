@@ -195,7 +195,13 @@ impl OpenApi {
             .unwrap_or("")
             .trim_matches('/');
         if rest.is_empty() {
-            return crate::http::respond::json_value(StatusCode::OK, &self.v3_root());
+            let root = serde_json::to_vec(&self.v3_root()).unwrap_or_default();
+            let etag = format!("\"{}\"", digest(&root));
+            if not_modified(request, &etag) {
+                return with_etag(empty(StatusCode::NOT_MODIFIED), &etag);
+            }
+            let response = crate::http::respond::raw(StatusCode::OK, "application/json", root);
+            return with_etag(response, &etag);
         }
         let gv = match rest.split('/').collect::<Vec<_>>().as_slice() {
             ["api", version] => Some((String::new(), (*version).to_owned())),
@@ -237,14 +243,22 @@ impl OpenApi {
         } else {
             crate::http::respond::raw(StatusCode::OK, "application/json", built.json.clone())
         };
-        let cache = if immutable {
-            "public, immutable"
-        } else {
-            "no-cache, private"
-        };
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        let headers = response.headers_mut();
+        // The content depends on Accept: caches must not mix encodings.
+        headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+        if immutable {
+            // As kube-apiserver: a hashed URL never changes, so it may be cached for a year.
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, immutable"),
+            );
+            let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 365);
+            if let Ok(v) =
+                HeaderValue::from_str(&expires.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string())
+            {
+                headers.insert(header::EXPIRES, v);
+            }
+        }
         with_etag(response, &etag)
     }
 }
