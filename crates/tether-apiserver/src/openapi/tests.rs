@@ -311,3 +311,67 @@ fn digests_differ_with_content() {
     assert_ne!(digest(b"abc"), digest(b"abd"));
     assert_eq!(digest(b"").len(), 32);
 }
+
+#[test]
+fn every_builtin_patch_names_its_kind_and_takes_field_validation() {
+    let registry = Registry::with_builtins();
+    install(&registry, &widget_crd(widget_schema("how big")));
+    let api = OpenApi::new(registry.clone());
+    for (group, version) in api.group_versions() {
+        let doc = doc(&api, &group, &version);
+        let schemas = &doc["components"]["schemas"];
+        let mut refs = vec![];
+        definitions::collect_refs(&doc, &mut refs);
+        for r in refs {
+            assert!(
+                schemas.get(&r).is_some(),
+                "{group}/{version}: dangling reference {r}"
+            );
+        }
+        for r in registry.resources_in(&group, &version) {
+            if !r.has_verb("patch") {
+                continue;
+            }
+            let kind = json!({"group": r.group, "kind": r.kind, "version": r.version});
+            let patch = doc["paths"]
+                .as_object()
+                .unwrap()
+                .values()
+                .filter_map(|item| item.get("patch"))
+                .find(|op| op["x-kubernetes-group-version-kind"] == kind)
+                .unwrap_or_else(|| panic!("{group}/{version} {}: no patch operation", r.kind));
+            assert!(
+                patch["parameters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["name"] == "fieldValidation" && p["in"] == "query"),
+                "{group}/{version} {}: patch takes no fieldValidation",
+                r.kind
+            );
+            let schema = schemas.as_object().unwrap().values().find(|s| {
+                s["x-kubernetes-group-version-kind"]
+                    .as_array()
+                    .is_some_and(|l| l.contains(&kind))
+            });
+            assert!(schema.is_some(), "{group}/{version} {}: no schema", r.kind);
+        }
+    }
+}
+
+#[test]
+fn v2_document_references_only_its_definitions() {
+    let registry = Registry::with_builtins();
+    install(&registry, &widget_crd(widget_schema("how big")));
+    let api = OpenApi::new(registry);
+    let built = api.v2();
+    let doc = built.value.as_ref().unwrap();
+    let mut refs = vec![];
+    definitions::collect_refs(doc, &mut refs);
+    for r in refs {
+        assert!(
+            doc["definitions"].get(&r).is_some(),
+            "dangling reference {r}"
+        );
+    }
+}
