@@ -19,6 +19,9 @@
 //! authorization does not restrict; other users (impersonated ones, such as a GitOps
 //! controller acting as a tenant's service account) get what RBAC objects grant them.
 //!
+//! [`openapi`] serves `/openapi/v2` and `/openapi/v3` (built-in and CRD schemas, kept current as
+//! CRDs change), which `kubectl explain` and kubectl's default validation read.
+//!
 //! Controllers that kube-apiserver and kube-controller-manager would run ([`controllers`]:
 //! CRD establishment and cleanup, namespace deletion, workload readiness simulation) run
 //! in-process on the same [`core::Core`].
@@ -47,6 +50,7 @@ pub mod http;
 pub mod jsonpath;
 mod kubeconfig;
 pub mod object;
+pub mod openapi;
 mod pki;
 pub mod protobuf;
 pub mod registry;

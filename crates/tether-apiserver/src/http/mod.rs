@@ -50,7 +50,25 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let openapi = Arc::new(crate::openapi::OpenApi::new(state.core.registry.clone()));
+    let v2 = openapi.clone();
+    let v3 = openapi.clone();
     Router::new()
+        .route(
+            "/openapi/v2",
+            get(move |request: Request| async move { v2.serve_v2(&request) }),
+        )
+        .route(
+            "/openapi/v3",
+            get({
+                let v3 = v3.clone();
+                move |request: Request| async move { v3.serve_v3(&request) }
+            }),
+        )
+        .route(
+            "/openapi/v3/{*document}",
+            get(move |request: Request| async move { openapi.serve_v3(&request) }),
+        )
         .route("/livez", get(health))
         .route("/readyz", get(health))
         .route("/healthz", get(health))
