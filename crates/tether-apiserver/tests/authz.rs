@@ -778,9 +778,7 @@ async fn kubectl_as_a_service_account() {
         "ns.yaml",
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n",
     );
-    cluster
-        .ok(&["apply", "--validate=false", "-f", ns.to_str().unwrap()])
-        .await;
+    cluster.ok(&["apply", "-f", ns.to_str().unwrap()]).await;
     let run = cluster
         .exits(
             1,
@@ -797,9 +795,7 @@ async fn kubectl_as_a_service_account() {
         .await;
     assert_eq!(run.stdout.trim(), "no");
     let tenant = cluster.file("tenant.yaml", TENANT);
-    cluster
-        .ok(&["apply", "--validate=false", "-f", tenant.to_str().unwrap()])
-        .await;
+    cluster.ok(&["apply", "-f", tenant.to_str().unwrap()]).await;
     let yes = cluster
         .ok(&[
             "auth",
@@ -822,7 +818,6 @@ async fn kubectl_as_a_service_account() {
         .ok(&[
             "apply",
             "--server-side",
-            "--validate=false",
             "-f",
             web.to_str().unwrap(),
             &as_sa,

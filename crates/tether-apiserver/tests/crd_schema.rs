@@ -164,10 +164,7 @@ async fn kube_rs_sees_defaults_and_invalid_errors() {
 async fn kubectl_sees_defaults_and_invalid_errors() {
     let cluster = Cluster::start("1.33").await;
     let crds = crds_file();
-    // `--validate=false`: the server publishes no OpenAPI document yet (issue 6).
-    cluster
-        .ok(&["apply", "--validate=false", "-f", crds.to_str().unwrap()])
-        .await;
+    cluster.ok(&["apply", "-f", crds.to_str().unwrap()]).await;
     cluster
         .ok(&[
             "wait",
@@ -180,9 +177,7 @@ async fn kubectl_sees_defaults_and_invalid_errors() {
         "repo.yaml",
         "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: podinfo\n  namespace: default\nspec:\n  url: https://example.com/podinfo\n  interval: 1m\n",
     );
-    cluster
-        .ok(&["apply", "--validate=false", "-f", good.to_str().unwrap()])
-        .await;
+    cluster.ok(&["apply", "-f", good.to_str().unwrap()]).await;
     let timeout = cluster
         .ok(&[
             "get",
@@ -200,9 +195,7 @@ async fn kubectl_sees_defaults_and_invalid_errors() {
         "ks.yaml",
         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: bad\n  namespace: default\nspec:\n  interval: 1d\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: podinfo\n",
     );
-    let run = cluster
-        .run(&["apply", "--validate=false", "-f", bad.to_str().unwrap()])
-        .await;
+    let run = cluster.run(&["apply", "-f", bad.to_str().unwrap()]).await;
     assert_eq!(run.code(), Some(1), "{run:?}");
     assert_eq!(
         run.stderr.trim(),

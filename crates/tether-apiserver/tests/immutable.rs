@@ -453,26 +453,19 @@ async fn kubectl_apply_shows_the_refusal() {
     };
     let first = cluster.file("db.yaml", &manifest("1", "1Gi"));
     let first = first.to_str().unwrap();
-    cluster
-        .ok(&["apply", "--validate=false", "-f", first])
-        .await;
-    let again = cluster
-        .ok(&["apply", "--validate=false", "-f", first])
-        .await;
+    cluster.ok(&["apply", "-f", first]).await;
+    let again = cluster.ok(&["apply", "-f", first]).await;
     assert_eq!(again.trim(), "statefulset.apps/db unchanged");
     let scaled = cluster.file("scaled.yaml", &manifest("3", "1Gi"));
-    cluster
-        .ok(&["apply", "--validate=false", "-f", scaled.to_str().unwrap()])
-        .await;
+    cluster.ok(&["apply", "-f", scaled.to_str().unwrap()]).await;
 
     let bigger = cluster.file("bigger.yaml", &manifest("3", "5Gi"));
     for args in [
-        vec!["apply", "--validate=false", "-f", bigger.to_str().unwrap()],
+        vec!["apply", "-f", bigger.to_str().unwrap()],
         vec![
             "apply",
             "--server-side",
             "--force-conflicts",
-            "--validate=false",
             "-f",
             bigger.to_str().unwrap(),
         ],
@@ -493,8 +486,6 @@ async fn kubectl_apply_shows_the_refusal() {
         "1Gi"
     );
     cluster.ok(&["delete", "statefulset", "db"]).await;
-    cluster
-        .ok(&["apply", "--validate=false", "-f", bigger.to_str().unwrap()])
-        .await;
+    cluster.ok(&["apply", "-f", bigger.to_str().unwrap()]).await;
     cluster.shutdown().await;
 }

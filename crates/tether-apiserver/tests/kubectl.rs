@@ -178,8 +178,7 @@ async fn apply_server_side(version: &'static str) {
         &documents(&[&namespace("shop"), CRD, &gear, &deploy_v1, &cm_v1, SECRET]),
     );
     let all = all.to_str().expect("utf-8 path");
-    // OpenAPI: issue 6 (client-side validation needs /openapi/v3).
-    let apply = ["apply", "--server-side", "--validate=false", "-f", all];
+    let apply = ["apply", "--server-side", "-f", all];
 
     // The custom resource's kind is not served yet: kubectl applies the rest and fails naming it.
     let first = k.exits(1, &apply).await;
@@ -309,14 +308,7 @@ async fn apply_server_side(version: &'static str) {
     let conflict = k
         .exits(
             1,
-            &[
-                "apply",
-                "--server-side",
-                "--validate=false", // OpenAPI: issue 6
-                "--field-manager=ops",
-                "-f",
-                other,
-            ],
+            &["apply", "--server-side", "--field-manager=ops", "-f", other],
         )
         .await;
     for needle in ["conflict with \"kubectl\"", ".data.mode"] {
@@ -335,7 +327,6 @@ async fn apply_server_side(version: &'static str) {
     k.ok(&[
         "apply",
         "--server-side",
-        "--validate=false", // OpenAPI: issue 6
         "--field-manager=ops",
         "--force-conflicts",
         "-f",

@@ -192,16 +192,13 @@ impl Cluster {
     /// `create -f <file>`, which must succeed.
     pub async fn create_file(&self, file: &Path) -> String {
         let file = file.to_str().expect("utf-8 path");
-        // OpenAPI: issue 6 (kubectl's client-side validation needs /openapi/v3 or /openapi/v2).
-        self.ok(&["create", "--validate=false", "-f", file]).await
+        self.ok(&["create", "-f", file]).await
     }
 
     /// `apply --server-side -f <file>`, which must succeed.
     pub async fn apply_file(&self, file: &Path) -> String {
         let file = file.to_str().expect("utf-8 path");
-        // OpenAPI: issue 6 (kubectl's client-side validation needs /openapi/v3 or /openapi/v2).
-        self.ok(&["apply", "--server-side", "--validate=false", "-f", file])
-            .await
+        self.ok(&["apply", "--server-side", "-f", file]).await
     }
 
     /// Runs kubectl, which must exit with `code`.
