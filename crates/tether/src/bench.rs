@@ -41,6 +41,8 @@ pub enum Target {
     Kustomize(kustomize::Args),
     /// N Kustomizations over one GitRepository: created → all Ready, controller peak RSS.
     Gitops(gitops::Args),
+    /// Listing N objects: `kubectl get -A` and a JSON list, timed, and the server's memory.
+    List(list::Args),
 }
 
 #[path = "bench_kustomize.rs"]
@@ -48,6 +50,9 @@ mod kustomize;
 
 #[path = "bench_gitops.rs"]
 mod gitops;
+
+#[path = "bench_list.rs"]
+mod list;
 
 /// Set in the re-executed, pinned benchmark process.
 const PINNED_ENV: &str = "TETHER_BENCH_CLIENT_PINNED";
@@ -57,6 +62,7 @@ pub fn run(target: Target) -> anyhow::Result<()> {
         Target::Apiserver(args) => args,
         Target::Kustomize(args) => return kustomize::run(args),
         Target::Gitops(args) => return gitops::run(args),
+        Target::List(args) => return list::run(args),
     };
     if let Some(status) = pin_client(&args.server_cpu)? {
         return if status.success() {
