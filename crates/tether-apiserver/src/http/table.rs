@@ -1,5 +1,8 @@
-//! Server-side printing (`as=Table`): the default columns every resource has (Name, Age) and
-//! the `additionalPrinterColumns` of custom resources.
+//! Server-side printing (`as=Table`): kube-apiserver's column sets for the built-in kinds
+//! (see [`printers`]), the `additionalPrinterColumns` of custom resources, and Name and Age for
+//! everything else.
+
+mod printers;
 
 use serde_json::{Value, json};
 
@@ -22,14 +25,39 @@ enum Source {
     Age,
     /// The column's JSONPath; `None` if it does not parse, which leaves its cells empty.
     Path(Option<JsonPath>),
+    /// The cell at this index of the built-in printer's row.
+    Printed(usize),
 }
 
-fn columns(r: &Resource) -> Vec<Column> {
+/// A built-in's columns and row function, or its generic or CRD columns.
+fn columns(r: &Resource) -> (Vec<Column>, Option<printers::Row>) {
+    if r.origin.is_builtin()
+        && let Some(p) = printers::for_resource(&r.group, &r.resource)
+    {
+        let cols = p
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Column {
+                name: d.name.into(),
+                type_: d.type_.into(),
+                format: d.format.into(),
+                description: d.description.into(),
+                priority: d.priority,
+                source: Source::Printed(i),
+            })
+            .collect();
+        return (cols, Some(p.row));
+    }
+    (generic_columns(r), None)
+}
+
+fn generic_columns(r: &Resource) -> Vec<Column> {
     let name = Column {
         name: "Name".into(),
         type_: "string".into(),
         format: "name".into(),
-        description: "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names".into(),
+        description: printers::NAME_DOC.into(),
         priority: 0,
         source: Source::Name,
     };
@@ -37,7 +65,7 @@ fn columns(r: &Resource) -> Vec<Column> {
         name: "Age".into(),
         type_: "date".into(),
         format: String::new(),
-        description: "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata".into(),
+        description: printers::AGE_DOC.into(),
         priority: 0,
         source: Source::Age,
     };
@@ -167,8 +195,9 @@ fn path_cell(path: Option<&JsonPath>, type_: &str, object: &Value) -> Value {
     }
 }
 
-fn cell(column: &Column, object: &Value) -> Value {
+fn cell(column: &Column, object: &Value, printed: &[Value]) -> Value {
     match &column.source {
+        Source::Printed(i) => printed.get(*i).cloned().unwrap_or(Value::Null),
         Source::Name => object
             .pointer("/metadata/name")
             .cloned()
@@ -186,7 +215,7 @@ pub fn table(
     v1beta1: bool,
     headers: bool,
 ) -> Value {
-    let cols = columns(r);
+    let (cols, row) = columns(r);
     let definitions: Vec<Value> = cols
         .iter()
         .map(|c| {
@@ -196,7 +225,8 @@ pub fn table(
     let rows: Vec<Value> = objects
         .iter()
         .map(|o| {
-            let cells: Vec<Value> = cols.iter().map(|c| cell(c, o)).collect();
+            let printed = row.map(|row| row(o)).unwrap_or_default();
+            let cells: Vec<Value> = cols.iter().map(|c| cell(c, o, &printed)).collect();
             json!({"cells": cells, "object": partial_metadata(o)})
         })
         .collect();
