@@ -5,6 +5,8 @@
 #[allow(dead_code)]
 mod support;
 
+use std::time::Duration;
+
 use support::Cluster;
 
 macro_rules! per_version {
@@ -26,6 +28,7 @@ macro_rules! per_version {
 per_version!(v1_27 => "1.27", v1_30 => "1.30", v1_33 => "1.33"; [
     builtins_print_kubectl_columns,
     pods_print_status_and_wide_columns,
+    watches_print_rows_as_objects_change,
 ]);
 
 const OBJECTS: &str = r#"apiVersion: v1
@@ -391,5 +394,33 @@ async fn pods_print_status_and_wide_columns(version: &'static str) {
         &["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
         &out,
     );
+    k.shutdown().await;
+}
+
+const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+
+/// `get -w` prints the header once, then a row per change, computed by the server for each
+/// watch event: the deployment shows up not ready, then `2/2` once the control plane readies it.
+async fn watches_print_rows_as_objects_change(version: &'static str) {
+    let k = Cluster::start(version).await;
+    let namespace = k.file("namespace.yaml", NAMESPACE);
+    k.create_file(&namespace).await;
+    let mut watch = k.spawn(&["get", "deployments", "-n", "shop", "-w"]);
+    let objects = k.file(
+        "objects.yaml",
+        OBJECTS.split("---").nth(1).unwrap_or_default(),
+    );
+    k.create_file(&objects).await;
+    let limit = Duration::from_secs(30);
+    let header = watch.line(limit, |l| l.starts_with("NAME")).await;
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    );
+    let ready = watch
+        .line(limit, |l| l.split_whitespace().take(2).eq(["web", "2/2"]))
+        .await;
+    assert_eq!(ready.split_whitespace().nth(3), Some("2"), "{ready}");
+    watch.kill().await;
     k.shutdown().await;
 }

@@ -304,12 +304,12 @@ pub const HPA: &[Def] = &[
     ),
     col(
         "MaxPods",
-        "integer",
+        "string",
         "maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up.",
     ),
     col(
         "Replicas",
-        "integer",
+        "string",
         "current number of replicas of pods managed by this autoscaler.",
     ),
     AGE,
