@@ -2,6 +2,7 @@
 //! resource's column definitions and the function computing a row's cells. The server always
 //! prints wide tables; `kubectl` hides the priority-1 columns unless asked for `-o wide`.
 
+mod admin;
 mod cluster;
 mod core;
 mod format;
@@ -111,6 +112,17 @@ pub fn for_resource(group: &str, resource: &str) -> Option<Printer> {
         }
         ("autoscaling", "horizontalpodautoscalers") => p(cluster::HPA, cluster::hpa),
         ("policy", "poddisruptionbudgets") => p(cluster::PDB, cluster::pdb),
+        ("networking.k8s.io", "ingressclasses") => p(admin::INGRESS_CLASS, admin::ingress_class),
+        ("scheduling.k8s.io", "priorityclasses") => p(admin::PRIORITY_CLASS, admin::priority_class),
+        ("node.k8s.io", "runtimeclasses") => p(admin::RUNTIME_CLASS, admin::runtime_class),
+        ("apps", "controllerrevisions") => {
+            p(admin::CONTROLLER_REVISION, admin::controller_revision)
+        }
+        (
+            "admissionregistration.k8s.io",
+            "validatingwebhookconfigurations" | "mutatingwebhookconfigurations",
+        ) => p(admin::WEBHOOK_CONFIGURATION, admin::webhook_configuration),
+        ("", "podtemplates") => p(admin::POD_TEMPLATE, admin::pod_template),
         _ => None,
     }
 }
@@ -151,6 +163,15 @@ mod tests {
             ("apiextensions.k8s.io", "customresourcedefinitions"),
             ("autoscaling", "horizontalpodautoscalers"),
             ("policy", "poddisruptionbudgets"),
+            ("networking.k8s.io", "ingressclasses"),
+            ("scheduling.k8s.io", "priorityclasses"),
+            ("node.k8s.io", "runtimeclasses"),
+            ("apps", "controllerrevisions"),
+            (
+                "admissionregistration.k8s.io",
+                "mutatingwebhookconfigurations",
+            ),
+            ("", "podtemplates"),
         ];
         for (group, resource) in resources {
             let p = for_resource(group, resource)
