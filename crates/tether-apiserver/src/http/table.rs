@@ -246,6 +246,120 @@ pub fn table(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::Registry;
+
+    /// The built-in resources kubectl users list most get upstream's columns, not Name and Age;
+    /// a printer keyed by a wrong group or plural would leave them with the generic ones.
+    #[test]
+    fn builtins_get_their_printers() {
+        let registry = Registry::with_builtins();
+        let mut printed = Vec::new();
+        for g in registry.groups() {
+            for v in &g.versions {
+                for r in registry.resources_in(&g.group, v) {
+                    let (cols, row) = columns(&r);
+                    if row.is_some() {
+                        assert_ne!(
+                            cols.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+                            ["Name", "Age"],
+                            "{}/{}",
+                            g.group,
+                            r.resource
+                        );
+                        printed.push(format!("{}/{}", g.group, r.resource));
+                    }
+                }
+            }
+        }
+        for wanted in [
+            "/pods",
+            "apps/deployments",
+            "apps/replicasets",
+            "apps/statefulsets",
+            "apps/daemonsets",
+            "apps/controllerrevisions",
+            "batch/jobs",
+            "batch/cronjobs",
+            "/services",
+            "/endpoints",
+            "/configmaps",
+            "/secrets",
+            "/serviceaccounts",
+            "/namespaces",
+            "/nodes",
+            "/events",
+            "events.k8s.io/events",
+            "/persistentvolumes",
+            "/persistentvolumeclaims",
+            "/podtemplates",
+            "/replicationcontrollers",
+            "networking.k8s.io/ingresses",
+            "networking.k8s.io/ingressclasses",
+            "networking.k8s.io/networkpolicies",
+            "storage.k8s.io/storageclasses",
+            "coordination.k8s.io/leases",
+            "rbac.authorization.k8s.io/roles",
+            "rbac.authorization.k8s.io/clusterroles",
+            "rbac.authorization.k8s.io/rolebindings",
+            "rbac.authorization.k8s.io/clusterrolebindings",
+            "apiextensions.k8s.io/customresourcedefinitions",
+            "autoscaling/horizontalpodautoscalers",
+            "policy/poddisruptionbudgets",
+            "scheduling.k8s.io/priorityclasses",
+            "node.k8s.io/runtimeclasses",
+            "admissionregistration.k8s.io/validatingwebhookconfigurations",
+            "admissionregistration.k8s.io/mutatingwebhookconfigurations",
+        ] {
+            assert!(
+                printed.iter().any(|p| p == wanted),
+                "{wanted} is not printed"
+            );
+        }
+    }
+
+    #[test]
+    fn tables_carry_printer_columns_and_cells() {
+        let registry = Registry::with_builtins();
+        let deployments = registry
+            .get("apps", "v1", "deployments")
+            .expect("deployments are built in");
+        let d = json!({
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"spec": {"containers": [{"name": "main", "image": "nginx"}]}}},
+            "status": {"readyReplicas": 1, "updatedReplicas": 3, "availableReplicas": 1},
+        });
+        let t = table(&deployments, &[d], None, false, true);
+        let defs: Vec<(&str, i64)> = t["columnDefinitions"]
+            .as_array()
+            .expect("definitions")
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().expect("name"),
+                    c["priority"].as_i64().expect("priority"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            defs,
+            [
+                ("Name", 0),
+                ("Ready", 0),
+                ("Up-to-date", 0),
+                ("Available", 0),
+                ("Age", 0),
+                ("Containers", 1),
+                ("Images", 1),
+                ("Selector", 1),
+            ]
+        );
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["web", "1/3", 3, 1, "<unknown>", "main", "nginx", "app=web"])
+        );
+        assert_eq!(t["rows"][0]["object"]["metadata"]["name"], "web");
+    }
 
     #[test]
     fn ages_like_kubectl() {
