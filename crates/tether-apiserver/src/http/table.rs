@@ -1,5 +1,8 @@
-//! Server-side printing (`as=Table`): the default columns every resource has (Name, Age) and
-//! the `additionalPrinterColumns` of custom resources.
+//! Server-side printing (`as=Table`): kube-apiserver's column sets for the built-in kinds
+//! (see [`printers`]), the `additionalPrinterColumns` of custom resources, and Name and Age for
+//! everything else.
+
+mod printers;
 
 use serde_json::{Value, json};
 
@@ -22,14 +25,39 @@ enum Source {
     Age,
     /// The column's JSONPath; `None` if it does not parse, which leaves its cells empty.
     Path(Option<JsonPath>),
+    /// The cell at this index of the built-in printer's row.
+    Printed(usize),
 }
 
-fn columns(r: &Resource) -> Vec<Column> {
+/// A built-in's columns and row function, or its generic or CRD columns.
+fn columns(r: &Resource) -> (Vec<Column>, Option<printers::Row>) {
+    if r.origin.is_builtin()
+        && let Some(p) = printers::for_resource(&r.group, &r.resource)
+    {
+        let cols = p
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Column {
+                name: d.name.into(),
+                type_: d.type_.into(),
+                format: d.format.into(),
+                description: d.description.into(),
+                priority: d.priority,
+                source: Source::Printed(i),
+            })
+            .collect();
+        return (cols, Some(p.row));
+    }
+    (generic_columns(r), None)
+}
+
+fn generic_columns(r: &Resource) -> Vec<Column> {
     let name = Column {
         name: "Name".into(),
         type_: "string".into(),
         format: "name".into(),
-        description: "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names".into(),
+        description: printers::NAME_DOC.into(),
         priority: 0,
         source: Source::Name,
     };
@@ -37,7 +65,7 @@ fn columns(r: &Resource) -> Vec<Column> {
         name: "Age".into(),
         type_: "date".into(),
         format: String::new(),
-        description: "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata".into(),
+        description: printers::AGE_DOC.into(),
         priority: 0,
         source: Source::Age,
     };
@@ -167,8 +195,9 @@ fn path_cell(path: Option<&JsonPath>, type_: &str, object: &Value) -> Value {
     }
 }
 
-fn cell(column: &Column, object: &Value) -> Value {
+fn cell(column: &Column, object: &Value, printed: &[Value]) -> Value {
     match &column.source {
+        Source::Printed(i) => printed.get(*i).cloned().unwrap_or(Value::Null),
         Source::Name => object
             .pointer("/metadata/name")
             .cloned()
@@ -186,7 +215,7 @@ pub fn table(
     v1beta1: bool,
     headers: bool,
 ) -> Value {
-    let cols = columns(r);
+    let (cols, row) = columns(r);
     let definitions: Vec<Value> = cols
         .iter()
         .map(|c| {
@@ -196,7 +225,8 @@ pub fn table(
     let rows: Vec<Value> = objects
         .iter()
         .map(|o| {
-            let cells: Vec<Value> = cols.iter().map(|c| cell(c, o)).collect();
+            let printed = row.map(|row| row(o)).unwrap_or_default();
+            let cells: Vec<Value> = cols.iter().map(|c| cell(c, o, &printed)).collect();
             json!({"cells": cells, "object": partial_metadata(o)})
         })
         .collect();
@@ -216,6 +246,120 @@ pub fn table(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::Registry;
+
+    /// The built-in resources kubectl users list most get upstream's columns, not Name and Age;
+    /// a printer keyed by a wrong group or plural would leave them with the generic ones.
+    #[test]
+    fn builtins_get_their_printers() {
+        let registry = Registry::with_builtins();
+        let mut printed = Vec::new();
+        for g in registry.groups() {
+            for v in &g.versions {
+                for r in registry.resources_in(&g.group, v) {
+                    let (cols, row) = columns(&r);
+                    if row.is_some() {
+                        assert_ne!(
+                            cols.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+                            ["Name", "Age"],
+                            "{}/{}",
+                            g.group,
+                            r.resource
+                        );
+                        printed.push(format!("{}/{}", g.group, r.resource));
+                    }
+                }
+            }
+        }
+        for wanted in [
+            "/pods",
+            "apps/deployments",
+            "apps/replicasets",
+            "apps/statefulsets",
+            "apps/daemonsets",
+            "apps/controllerrevisions",
+            "batch/jobs",
+            "batch/cronjobs",
+            "/services",
+            "/endpoints",
+            "/configmaps",
+            "/secrets",
+            "/serviceaccounts",
+            "/namespaces",
+            "/nodes",
+            "/events",
+            "events.k8s.io/events",
+            "/persistentvolumes",
+            "/persistentvolumeclaims",
+            "/podtemplates",
+            "/replicationcontrollers",
+            "networking.k8s.io/ingresses",
+            "networking.k8s.io/ingressclasses",
+            "networking.k8s.io/networkpolicies",
+            "storage.k8s.io/storageclasses",
+            "coordination.k8s.io/leases",
+            "rbac.authorization.k8s.io/roles",
+            "rbac.authorization.k8s.io/clusterroles",
+            "rbac.authorization.k8s.io/rolebindings",
+            "rbac.authorization.k8s.io/clusterrolebindings",
+            "apiextensions.k8s.io/customresourcedefinitions",
+            "autoscaling/horizontalpodautoscalers",
+            "policy/poddisruptionbudgets",
+            "scheduling.k8s.io/priorityclasses",
+            "node.k8s.io/runtimeclasses",
+            "admissionregistration.k8s.io/validatingwebhookconfigurations",
+            "admissionregistration.k8s.io/mutatingwebhookconfigurations",
+        ] {
+            assert!(
+                printed.iter().any(|p| p == wanted),
+                "{wanted} is not printed"
+            );
+        }
+    }
+
+    #[test]
+    fn tables_carry_printer_columns_and_cells() {
+        let registry = Registry::with_builtins();
+        let deployments = registry
+            .get("apps", "v1", "deployments")
+            .expect("deployments are built in");
+        let d = json!({
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"spec": {"containers": [{"name": "main", "image": "nginx"}]}}},
+            "status": {"readyReplicas": 1, "updatedReplicas": 3, "availableReplicas": 1},
+        });
+        let t = table(&deployments, &[d], None, false, true);
+        let defs: Vec<(&str, i64)> = t["columnDefinitions"]
+            .as_array()
+            .expect("definitions")
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().expect("name"),
+                    c["priority"].as_i64().expect("priority"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            defs,
+            [
+                ("Name", 0),
+                ("Ready", 0),
+                ("Up-to-date", 0),
+                ("Available", 0),
+                ("Age", 0),
+                ("Containers", 1),
+                ("Images", 1),
+                ("Selector", 1),
+            ]
+        );
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["web", "1/3", 3, 1, "<unknown>", "main", "nginx", "app=web"])
+        );
+        assert_eq!(t["rows"][0]["object"]["metadata"]["name"], "web");
+    }
 
     #[test]
     fn ages_like_kubectl() {
