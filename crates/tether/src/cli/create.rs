@@ -137,7 +137,11 @@ struct KustomizationFlags {
     #[arg(long)]
     target_namespace: Option<String>,
     /// Limit of applying and health checks (default: the interval).
-    #[arg(long = "ks-timeout", value_name = "DURATION")]
+    #[arg(
+        long = "health-check-timeout",
+        alias = "ks-timeout",
+        value_name = "DURATION"
+    )]
     ks_timeout: Option<String>,
 }
 
@@ -338,7 +342,7 @@ fn kustomization(flags: &KustomizationFlags, ns: &str) -> anyhow::Result<Value> 
         spec["targetNamespace"] = json!(t);
     }
     if let Some(t) = &flags.ks_timeout {
-        check_duration("--ks-timeout", t)?;
+        check_duration("--health-check-timeout", t)?;
         spec["timeout"] = json!(t);
     }
     Ok(json!({
