@@ -20,8 +20,8 @@
 //! controller acting as a tenant's service account) get what RBAC objects grant them.
 //!
 //! Controllers that kube-apiserver and kube-controller-manager would run ([`controllers`]:
-//! CRD establishment and cleanup, namespace deletion, workload readiness simulation) run
-//! in-process on the same [`core::Core`].
+//! CRD establishment and cleanup, namespace deletion, garbage collection of owned objects,
+//! workload readiness simulation) run in-process on the same [`core::Core`].
 //!
 //! Guarantees: every acknowledged write survives a crash (with a data dir); a watch from a
 //! revision still in the history sees every later event in order; errors carry upstream's

@@ -288,3 +288,45 @@ pub fn returns_deleted_object(r: &Resource) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::registry::Registry;
+
+    fn gc(resource: (&str, &str), existing: &[&str], policy: Option<Propagation>) -> Vec<String> {
+        let r = Registry::with_builtins()
+            .get(resource.0, "v1", resource.1)
+            .unwrap();
+        let existing: Vec<String> = existing.iter().map(|f| (*f).to_owned()).collect();
+        with_gc_finalizers(&r, &existing, policy)
+    }
+
+    #[test]
+    fn explicit_policy_replaces_the_gc_finalizers_and_keeps_others() {
+        let cm = ("", "configmaps");
+        assert_eq!(
+            gc(cm, &["a/b", "orphan"], Some(Propagation::Foreground)),
+            ["a/b", "foregroundDeletion"]
+        );
+        assert_eq!(
+            gc(cm, &["foregroundDeletion"], Some(Propagation::Orphan)),
+            ["orphan"]
+        );
+        assert!(gc(cm, &["orphan"], Some(Propagation::Background)).is_empty());
+    }
+
+    #[test]
+    fn without_a_policy_existing_gc_finalizers_then_the_default_decide() {
+        let cm = ("", "configmaps");
+        assert!(gc(cm, &[], None).is_empty());
+        assert_eq!(gc(cm, &["orphan", "a/b"], None), ["orphan", "a/b"]);
+        assert_eq!(gc(("batch", "jobs"), &[], None), ["orphan"]);
+        assert_eq!(
+            gc(("batch", "jobs"), &["foregroundDeletion"], None),
+            ["foregroundDeletion"]
+        );
+        assert!(gc(("batch", "jobs"), &[], Some(Propagation::Background)).is_empty());
+    }
+}
