@@ -78,7 +78,10 @@ async fn follow(core: &Core, wake: &Notify, mut shutdown: tokio::sync::watch::Re
                 tracing::warn!(%err, "garbage collector rewatches");
                 revision = core.store.revision();
                 wake.notify_one();
-                continue;
+                tokio::select! {
+                    _ = tokio::time::sleep(RETRY) => continue,
+                    _ = shutdown.changed() => return,
+                }
             }
         };
         loop {
@@ -386,4 +389,36 @@ async fn delete(core: &Core, o: &Value, policy: Propagation) -> bool {
     // A uid precondition that fails means the object is already gone.
     let result = result.or_else(|e| if e.code == 409 { Ok(()) } else { Err(e) });
     outcome(o, "delete", result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn owner_refs_read_block_and_skip_incomplete_entries() {
+        let o = json!({"metadata": {"ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "a", "uid": "1",
+             "blockOwnerDeletion": true},
+            {"apiVersion": "apps/v1", "kind": "Deployment", "name": "b", "uid": "2"},
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "no-uid"},
+        ]}});
+        let refs = owner_refs(&o);
+        let seen: Vec<(&str, &str, bool)> = refs.iter().map(|r| (r.kind, r.uid, r.block)).collect();
+        assert_eq!(seen, [("ConfigMap", "1", true), ("Deployment", "2", false)]);
+    }
+
+    #[test]
+    fn only_owned_objects_and_deleting_owners_concern_the_collector() {
+        assert!(!concerns_gc(&json!({"metadata": {"name": "plain"}})));
+        assert!(concerns_gc(&json!({"metadata": {"ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "a", "uid": "1"}]}})));
+        // A GC finalizer matters only once the deletion started.
+        assert!(!concerns_gc(
+            &json!({"metadata": {"finalizers": ["orphan"]}})
+        ));
+        assert!(concerns_gc(&json!({"metadata": {
+            "finalizers": ["foregroundDeletion"], "deletionTimestamp": "2026-01-01T00:00:00Z"}})));
+    }
 }
