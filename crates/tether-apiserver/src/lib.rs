@@ -23,8 +23,8 @@
 //! CRDs change), which `kubectl explain` and kubectl's default validation read.
 //!
 //! Controllers that kube-apiserver and kube-controller-manager would run ([`controllers`]:
-//! CRD establishment and cleanup, namespace deletion, workload readiness simulation) run
-//! in-process on the same [`core::Core`].
+//! CRD establishment and cleanup, namespace deletion, garbage collection of owned objects,
+//! workload readiness simulation) run in-process on the same [`core::Core`].
 //!
 //! Guarantees: every acknowledged write survives a crash (with a data dir); a watch from a
 //! revision still in the history sees every later event in order; errors carry upstream's

@@ -171,6 +171,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let mut tasks = vec![
         tokio::spawn(controllers::crds::run(core.clone(), stopped.clone())),
         tokio::spawn(controllers::namespaces::run(core.clone(), stopped.clone())),
+        tokio::spawn(controllers::garbage::run(core.clone(), stopped.clone())),
     ];
     if config.simulate_workloads {
         tasks.push(tokio::spawn(controllers::workloads::run(

@@ -3,6 +3,8 @@
 //!
 //! - [`crds`]: establishes CustomResourceDefinitions (serving their resources) and cleans up
 //!   their objects when they are deleted.
+//! - [`garbage`]: the garbage collector: deletes dependents whose owners are gone and carries
+//!   out foreground and orphan deletion of owners.
 //! - [`namespaces`]: creates the default namespaces and deletes a terminating namespace's
 //!   content, then the namespace.
 //! - [`workloads`]: gives Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs the status
@@ -12,6 +14,7 @@
 //! something (finalizers of content, a delay) on a short timer.
 
 pub mod crds;
+pub mod garbage;
 pub mod namespaces;
 mod queue;
 pub mod workloads;

@@ -97,6 +97,57 @@ pub enum DeleteOutcome {
 
 /// The finalizer the CRD controller removes once a CRD's objects are gone.
 pub const CRD_CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
+/// The garbage collector removes the owner's references from its dependents, then this.
+pub const ORPHAN_FINALIZER: &str = "orphan";
+/// The garbage collector deletes the dependents that block the owner's deletion, then this.
+pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
+
+/// The propagation of a delete that names none: batch/v1 Jobs orphan their pods for backwards
+/// compatibility (kube-apiserver's `jobStrategy.DefaultGarbageCollectionPolicy`); the other
+/// served versions with such a default (extensions/v1beta1, apps/v1beta1, apps/v1beta2,
+/// batch/v1beta1 CronJobs) are not served, so everything else cascades in the background.
+fn default_propagation(r: &Resource) -> Propagation {
+    if r.origin.is_builtin() && r.group == "batch" && r.version == "v1" && r.resource == "jobs" {
+        Propagation::Orphan
+    } else {
+        Propagation::Background
+    }
+}
+
+/// The object's finalizers with the garbage collector's set as the delete asks: an explicit
+/// policy wins, then a GC finalizer the object already has, then the resource's default
+/// (kube-apiserver's `deletionFinalizersForGarbageCollection`).
+fn with_gc_finalizers(
+    r: &Resource,
+    existing: &[String],
+    requested: Option<Propagation>,
+) -> Vec<String> {
+    let has = |f: &str| existing.iter().any(|e| e == f);
+    let policy = requested.unwrap_or_else(|| {
+        if has(ORPHAN_FINALIZER) {
+            Propagation::Orphan
+        } else if has(FOREGROUND_FINALIZER) {
+            Propagation::Foreground
+        } else {
+            default_propagation(r)
+        }
+    });
+    let mut out: Vec<String> = existing
+        .iter()
+        .filter(|f| *f != ORPHAN_FINALIZER && *f != FOREGROUND_FINALIZER)
+        .cloned()
+        .collect();
+    match policy {
+        Propagation::Orphan => out.push(ORPHAN_FINALIZER.to_owned()),
+        Propagation::Foreground => out.push(FOREGROUND_FINALIZER.to_owned()),
+        Propagation::Background => {}
+    }
+    // Unchanged membership keeps the stored order (no needless write).
+    if out.len() == existing.len() && out.iter().all(|f| has(f)) {
+        return existing.to_vec();
+    }
+    out
+}
 
 impl Core {
     pub async fn delete(
@@ -138,7 +189,8 @@ impl Core {
                     ),
                 ));
             }
-            let mut finalizers = object::finalizers(cur);
+            let stored = object::finalizers(cur);
+            let mut finalizers = with_gc_finalizers(r, &stored, opts.propagation);
             let is_crd = r.origin.is_builtin()
                 && r.group == "apiextensions.k8s.io"
                 && r.resource == "customresourcedefinitions";
@@ -153,10 +205,32 @@ impl Core {
                     .and_then(Value::as_array)
                     .is_some_and(|a| !a.is_empty());
             let graceful = !finalizers.is_empty() || spec_finalizers;
-            if graceful {
-                if object::deletion_timestamp(cur).is_some() {
+            if graceful && object::deletion_timestamp(cur).is_some() {
+                // Already being deleted: a new delete may still change the propagation
+                // (kube-apiserver updates the GC finalizers then too).
+                let gc = with_gc_finalizers(r, &stored, opts.propagation);
+                if gc == stored {
                     return Ok(DeleteOutcome::Pending(present(r, current)));
                 }
+                if !gc.is_empty() || spec_finalizers {
+                    let mut new = cur.clone();
+                    object::set_finalizers(&mut new, &gc);
+                    if opts.dry_run {
+                        return Ok(DeleteOutcome::Pending(Output::Value(new)));
+                    }
+                    let op = WriteOp::Update {
+                        key: key.clone(),
+                        value: new,
+                        expected_revision: Some(current.revision),
+                    };
+                    match self.commit(op).await {
+                        Ok(stored) => return Ok(DeleteOutcome::Pending(present(r, stored))),
+                        Err(WriteError::Conflict { .. }) => continue,
+                        Err(err) => return Err(store_write_error(r, name, err)),
+                    }
+                }
+                // Only a GC finalizer held it and the new policy drops it: it goes now.
+            } else if graceful {
                 let mut new = cur.clone();
                 object::set_finalizers(&mut new, &finalizers);
                 object::set_meta(&mut new, "deletionTimestamp", Value::String(object::now()));
@@ -212,5 +286,47 @@ pub fn returns_deleted_object(r: &Resource) -> bool {
         Origin::Builtin => {
             r.group.is_empty() && matches!(r.resource.as_str(), "pods" | "services" | "namespaces")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::registry::Registry;
+
+    fn gc(resource: (&str, &str), existing: &[&str], policy: Option<Propagation>) -> Vec<String> {
+        let r = Registry::with_builtins()
+            .get(resource.0, "v1", resource.1)
+            .unwrap();
+        let existing: Vec<String> = existing.iter().map(|f| (*f).to_owned()).collect();
+        with_gc_finalizers(&r, &existing, policy)
+    }
+
+    #[test]
+    fn explicit_policy_replaces_the_gc_finalizers_and_keeps_others() {
+        let cm = ("", "configmaps");
+        assert_eq!(
+            gc(cm, &["a/b", "orphan"], Some(Propagation::Foreground)),
+            ["a/b", "foregroundDeletion"]
+        );
+        assert_eq!(
+            gc(cm, &["foregroundDeletion"], Some(Propagation::Orphan)),
+            ["orphan"]
+        );
+        assert!(gc(cm, &["orphan"], Some(Propagation::Background)).is_empty());
+    }
+
+    #[test]
+    fn without_a_policy_existing_gc_finalizers_then_the_default_decide() {
+        let cm = ("", "configmaps");
+        assert!(gc(cm, &[], None).is_empty());
+        assert_eq!(gc(cm, &["orphan", "a/b"], None), ["orphan", "a/b"]);
+        assert_eq!(gc(("batch", "jobs"), &[], None), ["orphan"]);
+        assert_eq!(
+            gc(("batch", "jobs"), &["foregroundDeletion"], None),
+            ["foregroundDeletion"]
+        );
+        assert!(gc(("batch", "jobs"), &[], Some(Propagation::Background)).is_empty());
     }
 }

@@ -21,8 +21,8 @@ use crate::registry::{Registry, Resource};
 use crate::status::{ApiError, Cause};
 
 pub use delete::{
-    CRD_CLEANUP_FINALIZER, DeleteOptions, DeleteOutcome, Propagation, parse_propagation,
-    returns_deleted_object,
+    CRD_CLEANUP_FINALIZER, DeleteOptions, DeleteOutcome, FOREGROUND_FINALIZER, ORPHAN_FINALIZER,
+    Propagation, parse_propagation, returns_deleted_object,
 };
 pub use list::{ListOptions, ListResult, RvMatch};
 pub use watch::{WatchEvent, WatchOptions, WatchStream};
