@@ -79,7 +79,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     println!(
         "filled in {:.1} s; server RSS {} MiB",
         fill.elapsed().as_secs_f64(),
-        mib(rss_kib(pid, "VmRSS:"))
+        mib(super::status_kib(pid, "VmRSS:"))
     );
 
     let all: Api<ConfigMap> = Api::all(client.clone());
@@ -128,8 +128,8 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     }
     println!(
         "server RSS after the lists {} MiB, peak {} MiB",
-        mib(rss_kib(pid, "VmRSS:")),
-        mib(rss_kib(pid, "VmHWM:"))
+        mib(super::status_kib(pid, "VmRSS:")),
+        mib(super::status_kib(pid, "VmHWM:"))
     );
     Ok(())
 }
@@ -144,14 +144,6 @@ fn report(label: &str, times: &mut [Duration]) {
         ms(times[times.len() - 1]),
         times.len()
     );
-}
-
-fn rss_kib(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn mib(kib: Option<u64>) -> String {

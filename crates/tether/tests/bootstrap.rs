@@ -7,11 +7,11 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{Proc, client, wait_for};
+use common::{Proc, client, dev, wait_for};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -54,26 +54,6 @@ fn fails(kubeconfig: &Path, args: &[&str]) -> String {
         text(&out.stderr)
     );
     text(&out.stderr)
-}
-
-/// `tether dev --empty` writing its kubeconfig to `dir/NAME.kubeconfig`.
-fn dev(dir: &Path, name: &str) -> (Proc, PathBuf) {
-    let kubeconfig = dir.join(format!("{name}.kubeconfig"));
-    let proc = Proc::spawn(
-        name,
-        &[
-            OsStr::new("dev"),
-            OsStr::new("--empty"),
-            OsStr::new("--listen=127.0.0.1:0"),
-            OsStr::new("--metrics-addr=127.0.0.1:0"),
-            OsStr::new("--kubeconfig-out"),
-            kubeconfig.as_os_str(),
-        ],
-        &[],
-        dir,
-    );
-    proc.wait_line("serving on ", Duration::from_secs(30));
-    (proc, kubeconfig)
 }
 
 /// `git --git-dir BARE ARGS`.

@@ -21,16 +21,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use common::{Proc, client};
+use common::{client, dev};
 use kube::api::Api;
 use serde_json::{Value, json};
 use tether_api::{GitRepository, Kustomization};
@@ -342,25 +340,6 @@ async fn world() -> World {
         _github_git: github_git,
         _gitlab_git: gitlab_git,
     }
-}
-
-fn dev(dir: &Path, name: &str) -> (Proc, PathBuf) {
-    let kubeconfig = dir.join(format!("{name}.kubeconfig"));
-    let proc = Proc::spawn(
-        name,
-        &[
-            OsStr::new("dev"),
-            OsStr::new("--empty"),
-            OsStr::new("--listen=127.0.0.1:0"),
-            OsStr::new("--metrics-addr=127.0.0.1:0"),
-            OsStr::new("--kubeconfig-out"),
-            kubeconfig.as_os_str(),
-        ],
-        &[],
-        dir,
-    );
-    proc.wait_line("serving on ", Duration::from_secs(30));
-    (proc, kubeconfig)
 }
 
 fn tether(kubeconfig: &Path, args: &[&str], token: Option<(&str, &str)>) -> Output {

@@ -62,10 +62,7 @@ pub struct Built {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let What::Kustomization(flags) = &args.what;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     let built = runtime.block_on(build(&args.cluster, &flags.local, flags.dry_run))?;
     let text = built
         .objects

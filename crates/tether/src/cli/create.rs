@@ -156,10 +156,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         print!("---\n{}", tether_yaml::to_yaml(&object));
         return Ok(());
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     let mut object = object;
     if matches!(args.what, What::Kustomization(_)) {
         runtime.block_on(require_source(&args.cluster, &object))?;

@@ -47,10 +47,7 @@ pub enum Outcome {
 /// Prints the diff on stdout and a summary on stderr.
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let What::Kustomization(flags) = &args.what;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     let timeout = args.cluster.timeout;
     let (diffs, errors) = runtime.block_on(async {
         tokio::time::timeout(timeout, diff(&args.cluster, flags))

@@ -21,10 +21,7 @@ pub struct Args {
 const FLUX_KINDS: [&str; 2] = ["GitRepository", "Kustomization"];
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     let text = runtime.block_on(events(&args))?;
     print!("{text}");
     Ok(())

@@ -50,15 +50,8 @@ enum SourceKind {
     Git { name: Option<String> },
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
 pub fn export(args: ExportArgs) -> anyhow::Result<()> {
-    runtime()?.block_on(async {
+    super::runtime()?.block_on(async {
         let client = args.cluster.client().await?;
         let ns = &args.cluster.namespace;
         let text = match &args.what {
@@ -135,7 +128,7 @@ fn clean(object: Value) -> Value {
 }
 
 pub fn delete(args: DeleteArgs) -> anyhow::Result<()> {
-    runtime()?.block_on(async {
+    super::runtime()?.block_on(async {
         let client = args.cluster.client().await?;
         let ns = &args.cluster.namespace;
         let timeout = args.cluster.timeout;
@@ -207,7 +200,7 @@ pub fn version(args: VersionArgs) -> anyhow::Result<()> {
     if args.client {
         return Ok(());
     }
-    runtime()?.block_on(async {
+    super::runtime()?.block_on(async {
         let client = args.cluster.client().await?;
         let info = client
             .apiserver_version()

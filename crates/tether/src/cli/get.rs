@@ -60,10 +60,7 @@ struct Row {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     if args.watch && args.output != Output::Table {
         anyhow::bail!("--watch prints tables only (drop -o)");
     }
@@ -233,11 +230,7 @@ where
     K::DynamicType: Default,
 {
     let kind = K::kind(&K::DynamicType::default()).into_owned();
-    let api: Api<K> = if cluster.all_namespaces {
-        Api::all(client.clone())
-    } else {
-        Api::namespaced(client.clone(), &cluster.namespace)
-    };
+    let api: Api<K> = scoped(client, cluster);
     if let Some(name) = only {
         let found = api
             .get_opt(name)

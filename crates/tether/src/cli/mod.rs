@@ -78,10 +78,9 @@ impl ClusterArgs {
     }
 }
 
-/// A runtime for one command.
+/// A runtime for one command (commands wait on the cluster one request at a time).
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")

@@ -43,10 +43,7 @@ enum SourceKind {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let client = args.cluster.client().await?;
         let ns = &args.cluster.namespace;

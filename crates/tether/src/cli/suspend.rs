@@ -35,10 +35,7 @@ enum SourceKind {
 
 /// Runs `tether suspend` (`suspend` true) or `tether resume`.
 pub fn run(args: Args, suspend: bool) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let client = args.cluster.client().await?;
         let ns = &args.cluster.namespace;

@@ -39,10 +39,7 @@ struct Node {
 const MAX_DEPTH: usize = 16;
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     let What::Kustomization { name } = &args.what;
     let root = runtime.block_on(async {
         let client = args.cluster.client().await?;

@@ -169,6 +169,26 @@ pub async fn wait_for<T>(
     }
 }
 
+/// `tether dev --empty` on an ephemeral port, writing its kubeconfig to `dir/NAME.kubeconfig`.
+pub fn dev(dir: &Path, name: &str) -> (Proc, PathBuf) {
+    let kubeconfig = dir.join(format!("{name}.kubeconfig"));
+    let proc = Proc::spawn(
+        name,
+        &[
+            OsStr::new("dev"),
+            OsStr::new("--empty"),
+            OsStr::new("--listen=127.0.0.1:0"),
+            OsStr::new("--metrics-addr=127.0.0.1:0"),
+            OsStr::new("--kubeconfig-out"),
+            kubeconfig.as_os_str(),
+        ],
+        &[],
+        dir,
+    );
+    proc.wait_line("serving on ", Duration::from_secs(30));
+    (proc, kubeconfig)
+}
+
 /// A client for the cluster a kubeconfig file names.
 pub async fn client(kubeconfig: &Path) -> kube::Client {
     let kc = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
