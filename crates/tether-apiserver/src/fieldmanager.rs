@@ -18,6 +18,7 @@ use tether_schema::{
     strip_kube_server_fields, type_for_gvk, unknown_fields,
 };
 
+use crate::core::WriteOptions;
 use crate::object;
 use crate::registry::{Origin, Resource};
 use crate::status::{ApiError, Cause};
@@ -375,21 +376,41 @@ impl FieldManager {
         FieldManager {}
     }
 
-    /// Handles fields the resource's schema does not declare, per `?fieldValidation=`.
-    pub fn check_unknown(
+    /// Handles fields the request gave twice and fields the resource's schema does not declare,
+    /// per `?fieldValidation=`: refused together (Strict), one `Warning` each (Warn), or
+    /// dropped silently (Ignore; a repeated field keeps its last value, as Go's decoder does).
+    pub fn check_fields(
+        &self,
+        r: &Resource,
+        value: &mut Value,
+        opts: &WriteOptions,
+    ) -> Result<(), ApiError> {
+        self.check_unknown_and_duplicates(
+            r,
+            value,
+            opts.field_validation,
+            &opts.duplicate_fields,
+            &opts.warnings,
+        )
+    }
+
+    fn check_unknown_and_duplicates(
         &self,
         r: &Resource,
         value: &mut Value,
         mode: FieldValidation,
+        duplicates: &[String],
         warnings: &Warnings,
     ) -> Result<(), ApiError> {
         let (schema, ty) = type_of(r);
         let describe = |p: &Path| format!("unknown field {:?}", p.to_kube_string());
+        let repeated = || duplicates.iter().map(|p| format!("duplicate field {p:?}"));
         match mode {
             FieldValidation::Strict => {
                 let unknown = unknown_fields(schema, ty, value);
-                if !unknown.is_empty() {
-                    let list: Vec<String> = unknown.iter().map(describe).collect();
+                if !unknown.is_empty() || !duplicates.is_empty() {
+                    let list: Vec<String> =
+                        repeated().chain(unknown.iter().map(describe)).collect();
                     return Err(ApiError::bad_request(format!(
                         "{} in version \"{}\" cannot be handled as a {}: strict decoding error: {}",
                         r.kind,
@@ -400,6 +421,9 @@ impl FieldManager {
                 }
             }
             FieldValidation::Warn => {
+                for said in repeated() {
+                    warnings.push(said);
+                }
                 for path in prune_unknown_fields(schema, ty, value) {
                     warnings.push(describe(&path));
                 }
@@ -683,10 +707,11 @@ mod tests {
         d["spec"]["bogus"] = json!(1);
         let warnings = Warnings::default();
         let err = fm
-            .check_unknown(
+            .check_unknown_and_duplicates(
                 &deployments(),
                 &mut d.clone(),
                 FieldValidation::Strict,
+                &[],
                 &warnings,
             )
             .unwrap_err();
@@ -695,9 +720,65 @@ mod tests {
             "{}",
             err.message
         );
-        fm.check_unknown(&deployments(), &mut d, FieldValidation::Warn, &warnings)
-            .unwrap();
+        fm.check_unknown_and_duplicates(
+            &deployments(),
+            &mut d,
+            FieldValidation::Warn,
+            &[],
+            &warnings,
+        )
+        .unwrap();
         assert!(d["spec"].get("bogus").is_none());
         assert_eq!(warnings.take(), ["unknown field \"spec.bogus\""]);
+    }
+
+    #[test]
+    fn duplicates_come_first_and_follow_the_mode() {
+        let fm = FieldManager::new();
+        let mut d = deployment(1, "x");
+        d["spec"]["bogus"] = json!(1);
+        let dups = ["spec.replicas".to_owned()];
+        let warnings = Warnings::default();
+        let err = fm
+            .check_unknown_and_duplicates(
+                &deployments(),
+                &mut d.clone(),
+                FieldValidation::Strict,
+                &dups,
+                &warnings,
+            )
+            .unwrap_err();
+        assert!(
+            err.message.ends_with(
+                "strict decoding error: duplicate field \"spec.replicas\", unknown field \"spec.bogus\""
+            ),
+            "{}",
+            err.message
+        );
+        fm.check_unknown_and_duplicates(
+            &deployments(),
+            &mut d.clone(),
+            FieldValidation::Warn,
+            &dups,
+            &warnings,
+        )
+        .unwrap();
+        assert_eq!(
+            warnings.take(),
+            [
+                "duplicate field \"spec.replicas\"",
+                "unknown field \"spec.bogus\""
+            ]
+        );
+        fm.check_unknown_and_duplicates(
+            &deployments(),
+            &mut d,
+            FieldValidation::Ignore,
+            &dups,
+            &warnings,
+        )
+        .unwrap();
+        assert!(warnings.take().is_empty());
+        assert!(d["spec"].get("bogus").is_none());
     }
 }

@@ -2195,6 +2195,154 @@ async fn field_validation_strict_refuses_and_warn_warns() {
     server.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn field_validation_handles_duplicate_fields_in_json_and_yaml_bodies() {
+    let (server, client) = start().await;
+    let warnings = |headers: &HeaderMap| -> Vec<String> {
+        headers
+            .get_all("warning")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    };
+    // Raw bytes: a JSON value cannot hold a repeated key, the request body can.
+    let json_body = br#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dup",
+        "labels": {"a": "1", "a": "2"}}, "data": {"k": "first", "k": "last"}, "bogus": 1}"#;
+    let (status, _, refused) = send(
+        &client,
+        Method::POST,
+        "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+        &[("Content-Type", "application/json")],
+        json_body.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(
+        refused["message"],
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: \
+         duplicate field \"metadata.labels.a\", duplicate field \"data.k\", unknown field \"bogus\""
+    );
+    let (status, headers, stored) = send(
+        &client,
+        Method::POST,
+        "/api/v1/namespaces/default/configmaps?fieldValidation=Warn",
+        &[("Content-Type", "application/json")],
+        json_body.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    assert_eq!(
+        warnings(&headers),
+        [
+            r#"299 - "duplicate field \"metadata.labels.a\"""#,
+            r#"299 - "duplicate field \"data.k\"""#,
+            r#"299 - "unknown field \"bogus\"""#,
+        ]
+    );
+    assert_eq!(
+        stored["data"]["k"], "last",
+        "the last of a repeated field wins"
+    );
+    assert_eq!(stored["metadata"]["labels"]["a"], "2");
+
+    // Update (PUT) and merge patch bodies are checked the same way; Ignore says nothing.
+    let put_body = br#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dup"},
+        "data": {"k": "put", "k": "put2"}}"#;
+    let (status, _, refused) = send(
+        &client,
+        Method::PUT,
+        "/api/v1/namespaces/default/configmaps/dup?fieldValidation=Strict",
+        &[("Content-Type", "application/json")],
+        put_body.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("strict decoding error: duplicate field \"data.k\""),
+        "{refused}"
+    );
+    let (status, headers, stored) = send(
+        &client,
+        Method::PUT,
+        "/api/v1/namespaces/default/configmaps/dup?fieldValidation=Ignore",
+        &[("Content-Type", "application/json")],
+        put_body.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    assert!(warnings(&headers).is_empty(), "{:?}", warnings(&headers));
+    assert_eq!(stored["data"]["k"], "put2");
+    let (status, _, refused) = send(
+        &client,
+        Method::PATCH,
+        "/api/v1/namespaces/default/configmaps/dup?fieldValidation=Strict",
+        &[("Content-Type", "application/merge-patch+json")],
+        br#"{"data": {"x": "1", "x": "2"}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate field \"data.x\""),
+        "{refused}"
+    );
+
+    // Server-side apply in YAML: the repeated key is named (not a parse error) or warned.
+    let yaml =
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\ndata:\n  y: one\n  y: two\n";
+    let uri = |mode: &str| {
+        format!(
+            "/api/v1/namespaces/default/configmaps/dup?fieldManager=tester&force=true&fieldValidation={mode}"
+        )
+    };
+    let (status, _, refused) = send(
+        &client,
+        Method::PATCH,
+        &uri("Strict"),
+        &[("Content-Type", "application/apply-patch+yaml")],
+        yaml.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("strict decoding error: duplicate field \"data.y\""),
+        "{refused}"
+    );
+    let (status, headers, stored) = send(
+        &client,
+        Method::PATCH,
+        &uri("Warn"),
+        &[("Content-Type", "application/apply-patch+yaml")],
+        yaml.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    assert_eq!(
+        warnings(&headers),
+        [r#"299 - "duplicate field \"data.y\"""#]
+    );
+    assert_eq!(stored["data"]["y"], "two");
+    // Nothing refused was half-applied: the refused writes left no trace.
+    let (_, _, live) = send(
+        &client,
+        Method::GET,
+        "/api/v1/namespaces/default/configmaps/dup",
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert!(live["data"].get("x").is_none(), "{live}");
+    server.shutdown().await.unwrap();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Workload simulation
 

@@ -34,6 +34,8 @@ pub struct WriteOptions {
     pub field_validation: FieldValidation,
     /// Collects `Warning` headers for the response.
     pub warnings: Warnings,
+    /// Fields the request body gave twice (dotted paths), handled per `fieldValidation`.
+    pub duplicate_fields: Vec<String>,
 }
 
 impl WriteOptions {
@@ -185,8 +187,7 @@ impl Core {
     ) -> Result<Output, ApiError> {
         let manager = opts.manager()?;
         let mut object = check_type(r, body)?;
-        self.fields
-            .check_unknown(r, &mut object, opts.field_validation, &opts.warnings)?;
+        self.fields.check_fields(r, &mut object, opts)?;
         if object::resource_version(&object).is_some() {
             return Err(ApiError::bad_request(
                 "resourceVersion should not be set on objects to be created",
@@ -268,8 +269,7 @@ impl Core {
     ) -> Result<Output, ApiError> {
         let manager = opts.manager()?;
         let mut body = check_type(r, body)?;
-        self.fields
-            .check_unknown(r, &mut body, opts.field_validation, &opts.warnings)?;
+        self.fields.check_fields(r, &mut body, opts)?;
         check_name(&body, name)?;
         let pinned = pinned_revision(&body)?;
         self.guaranteed_update(
@@ -343,12 +343,7 @@ impl Core {
                     let mut patched = check_type(r, patched)?;
                     // The patched object is what the request writes: unknown fields in it are
                     // the patch's, handled per fieldValidation like a create's.
-                    self.fields.check_unknown(
-                        r,
-                        &mut patched,
-                        opts.field_validation,
-                        &opts.warnings,
-                    )?;
+                    self.fields.check_fields(r, &mut patched, opts)?;
                     check_name(&patched, name)?;
                     Ok(Proposal {
                         object: patched,
@@ -380,8 +375,7 @@ impl Core {
             )));
         }
         let mut config = check_type(r, config)?;
-        self.fields
-            .check_unknown(r, &mut config, opts.field_validation, &opts.warnings)?;
+        self.fields.check_fields(r, &mut config, opts)?;
         check_name(&config, name)?;
         let existing = self.store.get(&r.key(namespace, name));
         if existing.is_none() {

@@ -1,6 +1,9 @@
 //! The HTTP front: authentication, routing of Kubernetes paths, body limits, and the mapping of
 //! requests to [`Core`](crate::core::Core) calls and of results to responses.
 
+mod decode;
+
+pub use decode::{Decoded, decode};
 pub mod negotiate;
 pub mod request;
 pub mod respond;
@@ -279,6 +282,7 @@ async fn resource(
             force: query.flag("force")?,
             field_validation: FieldValidation::parse(query.get("fieldValidation"))?,
             warnings: Warnings::default(),
+            duplicate_fields: Vec::new(),
         })
     };
     let name = req.name.clone().unwrap_or_default();
@@ -340,8 +344,12 @@ async fn resource(
             ))
         }
         Verb::Create => {
-            let opts = write_opts(&query, &request)?;
-            let body = read_object(request).await?;
+            let mut opts = write_opts(&query, &request)?;
+            let Decoded {
+                value: body,
+                duplicate_fields,
+            } = read_object_noting_duplicates(request).await?;
+            opts.duplicate_fields = duplicate_fields;
             let created = core.create(&r, namespace, body, &opts).await?;
             Ok(with_warnings(
                 respond::object(StatusCode::CREATED, &r, &created, negotiated),
@@ -349,8 +357,12 @@ async fn resource(
             ))
         }
         Verb::Update => {
-            let opts = write_opts(&query, &request)?;
-            let body = read_object(request).await?;
+            let mut opts = write_opts(&query, &request)?;
+            let Decoded {
+                value: body,
+                duplicate_fields,
+            } = read_object_noting_duplicates(request).await?;
+            opts.duplicate_fields = duplicate_fields;
             let updated = core.update(&r, namespace, &name, sub, body, &opts).await?;
             Ok(with_warnings(
                 respond::object(StatusCode::OK, &r, &updated, negotiated),
@@ -358,8 +370,9 @@ async fn resource(
             ))
         }
         Verb::Patch => {
-            let opts = write_opts(&query, &request)?;
-            let patch = read_patch(request).await?;
+            let mut opts = write_opts(&query, &request)?;
+            let (patch, duplicate_fields) = read_patch(request).await?;
+            opts.duplicate_fields = duplicate_fields;
             let (patched, created) = core.patch(&r, namespace, &name, sub, patch, &opts).await?;
             let status = if created {
                 StatusCode::CREATED
@@ -500,7 +513,8 @@ async fn delete_options(query: &Query, request: Request) -> Result<DeleteOptions
     let body = read_body(request).await?;
     if body.iter().any(|b| !b.is_ascii_whitespace()) {
         let value = decode_body(&body, format)
-            .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {}", e.message)))?;
+            .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {}", e.message)))?
+            .value;
         opts = opts.from_body(&value)?;
     }
     Ok(opts)
@@ -521,33 +535,6 @@ async fn read_body(request: Request) -> Result<bytes::Bytes, ApiError> {
         .map_err(|_| ApiError::too_large(MAX_BODY_BYTES))
 }
 
-/// Parses JSON or YAML bytes into a value, with the position of a syntax error.
-pub fn decode(bytes: &[u8], yaml: bool) -> Result<Value, ApiError> {
-    // Clients (kubectl, kube-rs, client-go) send apply configurations as JSON, which is YAML
-    // too: parse it as JSON first, it is several times faster.
-    let looks_like_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if yaml
-        && looks_like_json
-        && let Ok(value) = serde_json::from_slice(bytes)
-    {
-        return Ok(value);
-    }
-    if yaml {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| ApiError::bad_request(format!("the request body is not UTF-8: {e}")))?;
-        serde_saphyr::from_str::<Value>(text)
-            .map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))
-    } else {
-        serde_json::from_slice(bytes).map_err(|e| {
-            ApiError::bad_request(format!(
-                "the request body is not valid JSON: {e} (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        })
-    }
-}
-
 pub fn respond_json(status: StatusCode, value: &Value) -> Response {
     respond::json_value(status, value)
 }
@@ -561,36 +548,50 @@ pub async fn read_json_body(request: Request) -> Result<Value, ApiError> {
 pub async fn read_patch_body(request: Request) -> Result<(PatchType, Value), ApiError> {
     let kind = negotiate::patch_type(header_str(&request, header::CONTENT_TYPE))?;
     let bytes = read_body(request).await?;
-    Ok((kind, decode(&bytes, kind == PatchType::Apply)?))
+    Ok((kind, decode(&bytes, kind == PatchType::Apply)?.value))
 }
 
 async fn read_object(request: Request) -> Result<Value, ApiError> {
+    Ok(read_object_noting_duplicates(request).await?.value)
+}
+
+/// A create or update body, with the fields it repeats (for `fieldValidation`).
+async fn read_object_noting_duplicates(request: Request) -> Result<Decoded, ApiError> {
     let format = negotiate::body_format(header_str(&request, header::CONTENT_TYPE))?;
     let bytes = read_body(request).await?;
     decode_body(&bytes, format)
 }
 
-fn decode_body(bytes: &[u8], format: BodyFormat) -> Result<Value, ApiError> {
+fn decode_body(bytes: &[u8], format: BodyFormat) -> Result<Decoded, ApiError> {
     match format {
         BodyFormat::Json => decode(bytes, false),
         BodyFormat::Yaml => decode(bytes, true),
-        BodyFormat::Protobuf => {
-            crate::protobuf::decode(bytes).map_err(|e| ApiError::bad_request(e.to_string()))
-        }
+        BodyFormat::Protobuf => crate::protobuf::decode(bytes)
+            .map(|value| Decoded {
+                value,
+                duplicate_fields: Vec::new(),
+            })
+            .map_err(|e| ApiError::bad_request(e.to_string())),
     }
 }
 
-async fn read_patch(request: Request) -> Result<PatchBody, ApiError> {
+/// A patch body, with the fields it repeats (for `fieldValidation`).
+async fn read_patch(request: Request) -> Result<(PatchBody, Vec<String>), ApiError> {
     let kind = negotiate::patch_type(header_str(&request, header::CONTENT_TYPE))?;
     let bytes = read_body(request).await?;
-    Ok(match kind {
-        PatchType::Json => {
-            let ops: json_patch::Patch = serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
-            PatchBody::Json(ops)
-        }
-        PatchType::Merge => PatchBody::Merge(decode(&bytes, false)?),
-        PatchType::Strategic => PatchBody::Strategic(decode(&bytes, false)?),
-        PatchType::Apply => PatchBody::Apply(decode(&bytes, true)?),
-    })
+    if kind == PatchType::Json {
+        let ops: json_patch::Patch = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
+        return Ok((PatchBody::Json(ops), Vec::new()));
+    }
+    let Decoded {
+        value,
+        duplicate_fields,
+    } = decode(&bytes, kind == PatchType::Apply)?;
+    let body = match kind {
+        PatchType::Merge => PatchBody::Merge(value),
+        PatchType::Strategic => PatchBody::Strategic(value),
+        _ => PatchBody::Apply(value),
+    };
+    Ok((body, duplicate_fields))
 }
