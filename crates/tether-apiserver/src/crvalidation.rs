@@ -7,15 +7,17 @@
 //!
 //! Validation: `type` (with `x-kubernetes-int-or-string` and `nullable`), `enum`, `pattern`,
 //! `minLength`/`maxLength`, `minimum`/`maximum` (and their exclusive forms),
-//! `minItems`/`maxItems`, `minProperties`/`maxProperties` and `required`, through `properties`,
+//! `multipleOf`, `minItems`/`maxItems`, `minProperties`/`maxProperties`, `required`, the string
+//! `format`s upstream checks ([`crate::crformat`]), uniqueness of `x-kubernetes-list-type: set`
+//! items and `map` keys, and `allOf`/`anyOf`/`oneOf`/`not`, through `properties`,
 //! `additionalProperties` and `items`. Causes carry upstream's reasons and messages
 //! (`spec.interval: Invalid value: "1d": spec.interval in body should match '…'`). On update,
 //! an error at a path whose value did not change is not reported (CRD validation ratcheting,
 //! on by default since Kubernetes 1.30), so an object stored before a stricter schema can
 //! still have its status written.
 //!
-//! Not checked: `format`, `uniqueItems` and list-type uniqueness, `anyOf`/`allOf`/`oneOf`/`not`,
-//! and CEL `x-kubernetes-validations`. `metadata` is left to the generic metadata validation.
+//! Not checked: CEL `x-kubernetes-validations` (structural schemas forbid `uniqueItems: true`).
+//! `metadata` is left to the generic metadata validation.
 
 use serde_json::{Map, Value};
 
@@ -25,6 +27,41 @@ use crate::status::Cause;
 /// Applies the schema's defaults to `object` (a whole custom resource).
 pub fn apply_defaults(schema: &Value, object: &mut Value) {
     default_node(schema, object);
+}
+
+/// Whether [`apply_defaults`] would add a default to `object`: a stored object written before
+/// its schema gained a default is defaulted when read, as upstream's storage decoder does. A
+/// read-only walk, so objects that need nothing are served without a copy.
+pub fn needs_defaults(schema: &Value, value: &Value) -> bool {
+    match value {
+        Value::Object(map) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties").filter(|s| s.is_object());
+            let lacks = |property: &Value, present: Option<&Value>| match present {
+                None => property.get("default").is_some(),
+                Some(Value::Null) if !nullable(property) => property.get("default").is_some(),
+                Some(value) => needs_defaults(property, value),
+            };
+            properties.is_some_and(|p| {
+                p.iter()
+                    .any(|(name, property)| lacks(property, map.get(name)))
+            }) || additional.is_some_and(|property| {
+                map.iter()
+                    .filter(|(k, _)| properties.is_none_or(|p| !p.contains_key(*k)))
+                    .any(|(_, value)| lacks(property, Some(value)))
+            })
+        }
+        Value::Array(items) => schema
+            .get("items")
+            .filter(|s| s.is_object())
+            .is_some_and(|item| {
+                items.iter().any(|value| {
+                    (value.is_null() && !nullable(item) && item.get("default").is_some())
+                        || needs_defaults(item, value)
+                })
+            }),
+        _ => false,
+    }
 }
 
 fn nullable(schema: &Value) -> bool {
@@ -238,6 +275,7 @@ fn check(schema: &Value, value: &Value, path: &str, pointer: &str, found: &mut V
         );
         push(found, pointer, "FieldValueNotSupported", path, message);
     }
+    check_combinators(schema, value, path, pointer, found);
     match value {
         Value::String(s) => check_string(schema, value, s, path, pointer, found),
         Value::Number(n) => check_number(schema, value, n, path, pointer, found),
@@ -251,6 +289,7 @@ fn check(schema: &Value, value: &Value, path: &str, pointer: &str, found: &mut V
                 let message = format!("Too many: {len}: must have at most {max} items");
                 push(found, pointer, "FieldValueTooMany", path, message);
             }
+            check_list_uniqueness(schema, items, path, pointer, found);
             if let Some(item) = schema.get("items").filter(|s| s.is_object()) {
                 for (i, value) in items.iter().enumerate() {
                     check(
@@ -289,6 +328,105 @@ fn check(schema: &Value, value: &Value, path: &str, pointer: &str, found: &mut V
             check_required(schema, map, path, pointer, found);
         }
         Value::Bool(_) | Value::Null => {}
+    }
+}
+
+/// `allOf`, `anyOf`, `oneOf` and `not`, with go-openapi's messages for the last three.
+fn check_combinators(
+    schema: &Value,
+    value: &Value,
+    path: &str,
+    pointer: &str,
+    found: &mut Vec<Violation>,
+) {
+    let branches = |key: &str| {
+        schema
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|b| b.as_slice())
+            .unwrap_or_default()
+    };
+    let passes = |branch: &Value| {
+        let mut inner = Vec::new();
+        check(branch, value, path, pointer, &mut inner);
+        inner.is_empty()
+    };
+    for branch in branches("allOf") {
+        check(branch, value, path, pointer, found);
+    }
+    let any = branches("anyOf");
+    if !any.is_empty() && !any.iter().any(passes) {
+        let detail = format!("{path} in body must validate at least one schema (anyOf)");
+        invalid(found, pointer, path, value, detail);
+    }
+    let one = branches("oneOf");
+    if !one.is_empty() && one.iter().filter(|b| passes(b)).count() != 1 {
+        let detail = format!("{path} in body must validate one and only one schema (oneOf)");
+        invalid(found, pointer, path, value, detail);
+    }
+    if let Some(not) = schema.get("not").filter(|s| s.is_object())
+        && passes(not)
+    {
+        let detail = format!("{path} in body must not validate the schema (not)");
+        invalid(found, pointer, path, value, detail);
+    }
+}
+
+/// `x-kubernetes-list-type: set` items and `map` keys must be unique (`Duplicate value`).
+fn check_list_uniqueness(
+    schema: &Value,
+    items: &[Value],
+    path: &str,
+    pointer: &str,
+    found: &mut Vec<Violation>,
+) {
+    let keys: Vec<&str> = schema
+        .get("x-kubernetes-list-map-keys")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let identity = |item: &Value| -> Option<Value> {
+        match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
+            Some("set") => Some(item.clone()),
+            Some("map") if !keys.is_empty() => {
+                let fields = keys
+                    .iter()
+                    .filter_map(|k| Some(((*k).to_owned(), item.get(*k)?.clone())))
+                    .collect();
+                Some(Value::Object(fields))
+            }
+            _ => None,
+        }
+    };
+    let mut seen: Vec<Value> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some(id) = identity(item) else {
+            return;
+        };
+        if seen.contains(&id) {
+            let described = match &id {
+                // Go prints a map-list key as the map it is.
+                Value::Object(fields) => {
+                    let pairs: Vec<String> = fields
+                        .iter()
+                        .map(|(k, v)| format!("{k:?}:{}", shown(v)))
+                        .collect();
+                    format!("map[string]interface {{}}{{{}}}", pairs.join(", "))
+                }
+                other => shown(other),
+            };
+            push(
+                found,
+                &format!("{pointer}/{i}"),
+                "FieldValueDuplicate",
+                &format!("{path}[{i}]"),
+                format!("Duplicate value: {described}"),
+            );
+        } else {
+            seen.push(id);
+        }
     }
 }
 
@@ -336,6 +474,12 @@ fn check_string(
         let detail = format!("{path} in body should be at least {min} chars long");
         invalid(found, pointer, path, value, detail);
     }
+    if let Some(format) = schema.get("format").and_then(Value::as_str)
+        && crate::crformat::valid(format, s) == Some(false)
+    {
+        let detail = format!("{path} in body must be of type {format}: {s:?}");
+        invalid(found, pointer, path, value, detail);
+    }
     if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
         // A pattern that does not compile was refused when the CRD was validated; here it
         // matches nothing, as go-openapi reports it.
@@ -367,6 +511,21 @@ fn check_number(
             invalid(found, pointer, path, value, detail);
         } else if x < min {
             let detail = format!("{path} in body should be greater than or equal to {shown_min}");
+            invalid(found, pointer, path, value, detail);
+        }
+    }
+    if let Some(factor) = schema
+        .get("multipleOf")
+        .and_then(Value::as_f64)
+        .filter(|f| *f > 0.0)
+    {
+        let ratio = x / factor;
+        if (ratio - ratio.round()).abs() > 1e-9 {
+            let shown_factor = jsonpath::print(&Value::from(factor));
+            let detail = format!(
+                "{path} in body should be a multiple of {}",
+                trim_float(&shown_factor)
+            );
             invalid(found, pointer, path, value, detail);
         }
     }
@@ -445,6 +604,25 @@ mod tests {
     }
 
     #[test]
+    fn needs_defaults_agrees_with_apply_defaults() {
+        for o in [
+            json!({"spec": {"interval": "1m", "sourceRef": {"kind": "Git"}, "timeout": "1s",
+                "retry": {"limit": 1}, "items": [{"weight": 2}]}}),
+            json!({"spec": {"interval": "1m", "sourceRef": {"kind": "Git"}, "timeout": "1s",
+                "retry": {}}}),
+            json!({"spec": {"interval": "1m", "sourceRef": {"kind": "Git"}, "timeout": "1s",
+                "retry": {"limit": 1}, "items": [{}]}}),
+            json!({"spec": {"interval": "1m", "sourceRef": {}, "timeout": "1s",
+                "retry": {"limit": 1}}}),
+            json!({"metadata": {"name": "x"}}),
+        ] {
+            let mut defaulted = o.clone();
+            apply_defaults(&schema(), &mut defaulted);
+            assert_eq!(needs_defaults(&schema(), &o), defaulted != o, "{o}");
+        }
+    }
+
+    #[test]
     fn violations_read_like_kube_apiserver() {
         let o = json!({"spec": {"interval": "1d", "mode": "Patch", "name": "toolong",
             "replicas": 11, "ratio": 0, "port": true, "tags": ["a", "bb", "cc"],
@@ -500,6 +678,54 @@ mod tests {
             [
                 "spec.interval: Required value",
                 "spec.sourceRef: Required value"
+            ]
+        );
+    }
+
+    #[test]
+    fn formats_multiples_list_uniqueness_and_combinators() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+        "properties": {
+            "ip": {"type": "string", "format": "ipv4"},
+            "when": {"type": "string", "format": "date-time"},
+            "free": {"type": "string", "format": "not-a-checked-format"},
+            "step": {"type": "integer", "multipleOf": 5},
+            "tags": {"type": "array", "x-kubernetes-list-type": "set",
+                "items": {"type": "string"}},
+            "ports": {"type": "array", "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["name"],
+                "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "port": {"type": "integer"}}}},
+            "either": {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[a-z]+$"}],
+                "x-kubernetes-int-or-string": true},
+            "exactly": {"type": "object", "oneOf": [{"required": ["a"]}, {"required": ["b"]}]},
+            "never": {"type": "string", "not": {"enum": ["forbidden"]}},
+            "both": {"type": "string", "allOf": [{"minLength": 2}, {"maxLength": 3}]},
+        }}}});
+        let good = json!({"spec": {"ip": "10.0.0.1", "when": "2024-01-02T03:04:05Z",
+            "free": "anything", "step": 10, "tags": ["a", "b"],
+            "ports": [{"name": "http", "port": 80}, {"name": "https", "port": 443}],
+            "either": "abc", "exactly": {"a": 1}, "never": "fine", "both": "ab"}});
+        assert_eq!(
+            messages(&validate(&schema, None, &good)),
+            Vec::<String>::new()
+        );
+        let bad = json!({"spec": {"ip": "10.0.0", "when": "tomorrow", "free": "?", "step": 7,
+            "tags": ["a", "b", "a"],
+            "ports": [{"name": "http", "port": 80}, {"name": "http", "port": 8080}],
+            "either": "ABC", "exactly": {"a": 1, "b": 2}, "never": "forbidden", "both": "abcd"}});
+        assert_eq!(
+            messages(&validate(&schema, None, &bad)),
+            [
+                r#"spec.ip: Invalid value: "10.0.0": spec.ip in body must be of type ipv4: "10.0.0""#,
+                r#"spec.when: Invalid value: "tomorrow": spec.when in body must be of type date-time: "tomorrow""#,
+                "spec.step: Invalid value: 7: spec.step in body should be a multiple of 5",
+                r#"spec.tags[2]: Duplicate value: "a""#,
+                r#"spec.ports[1]: Duplicate value: map[string]interface {}{"name":"http"}"#,
+                r#"spec.either: Invalid value: "ABC": spec.either in body must validate at least one schema (anyOf)"#,
+                r#"spec.exactly: Invalid value: {"a":1,"b":2}: spec.exactly in body must validate one and only one schema (oneOf)"#,
+                r#"spec.never: Invalid value: "forbidden": spec.never in body must not validate the schema (not)"#,
+                r#"spec.both: Too long: may not be more than 3 bytes"#,
             ]
         );
     }

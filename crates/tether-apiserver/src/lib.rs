@@ -43,6 +43,7 @@ pub mod auth;
 pub mod controllers;
 pub mod core;
 mod crd;
+mod crformat;
 mod crvalidation;
 pub mod discovery;
 pub mod fieldmanager;

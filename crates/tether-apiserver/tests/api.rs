@@ -1812,6 +1812,184 @@ async fn crd_is_accepted_established_and_served() {
     server.shutdown().await.unwrap();
 }
 
+/// A CRD whose schema exercises formats, list types, combinators, preserved unknown fields and
+/// defaults, with status and scale subresources and printer columns.
+fn gadget_crd(with_default: bool) -> Value {
+    let mut spec = json!({"type": "object", "properties": {
+        "host": {"type": "string", "format": "hostname"},
+        "cidr": {"type": "string", "format": "cidr"},
+        "replicas": {"type": "integer", "multipleOf": 2, "minimum": 0},
+        "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+        "ports": {"type": "array", "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["name"],
+            "items": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"}, "port": {"type": "integer"}}}},
+        "mode": {"type": "string", "anyOf": [{"enum": ["fast"]}, {"pattern": "^slow-[0-9]+$"}]},
+        "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+    }});
+    if with_default {
+        spec["properties"]["tier"] = json!({"type": "string", "default": "bronze"});
+    }
+    json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("gadgets.{GROUP}")},
+        "spec": {"group": GROUP, "scope": "Namespaced",
+            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget", "listKind": "GadgetList"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": spec,
+                    "status": {"type": "object", "properties": {"replicas": {"type": "integer"}}}}}},
+                "subresources": {"status": {}, "scale": {
+                    "specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"}},
+                "additionalPrinterColumns": [
+                    {"name": "Host", "type": "string", "jsonPath": ".spec.host"},
+                    {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"}]}]}})
+}
+
+#[tokio::test]
+async fn crd_structural_schema_validates_prunes_and_defaults_on_write_and_read() {
+    let (server, client) = start().await;
+    install_crd(&client, gadget_crd(false)).await;
+    let gadgets = custom(&client, "v1", "Gadget", "gadgets", "default");
+
+    // Value validation: every failing rule is named, nothing is stored.
+    let bad = custom_object(
+        "v1",
+        "Gadget",
+        "bad",
+        json!({
+        "host": "-nope-", "cidr": "10.0.0.0/40", "replicas": 3, "tags": ["a", "a"],
+        "ports": [{"name": "http", "port": 80}, {"name": "http", "port": 81}], "mode": "slow"}),
+    );
+    let err = api_error(gadgets.create(&PostParams::default(), &bad).await);
+    assert_error(&err, 422, "Invalid");
+    for wanted in [
+        r#"spec.host: Invalid value: "-nope-": spec.host in body must be of type hostname: "-nope-""#,
+        r#"spec.cidr: Invalid value: "10.0.0.0/40": spec.cidr in body must be of type cidr"#,
+        "spec.replicas: Invalid value: 3: spec.replicas in body should be a multiple of 2",
+        r#"spec.tags[1]: Duplicate value: "a""#,
+        r#"spec.ports[1]: Duplicate value: map[string]interface {}{"name":"http"}"#,
+        r#"spec.mode: Invalid value: "slow": spec.mode in body must validate at least one schema (anyOf)"#,
+    ] {
+        assert!(
+            err.message.contains(wanted),
+            "missing {wanted:?} in {}",
+            err.message
+        );
+    }
+    assert!(gadgets.get_opt("bad").await.unwrap().is_none());
+
+    // Pruning: unknown fields go (fieldValidation=Ignore), preserved subtrees stay.
+    let (status, _, stored) = send(
+        &client,
+        Method::POST,
+        &format!("/apis/{GROUP}/v1/namespaces/default/gadgets?fieldValidation=Ignore"),
+        &[("Content-Type", "application/json")],
+        serde_json::to_vec(
+            &json!({"apiVersion": format!("{GROUP}/v1"), "kind": "Gadget",
+            "metadata": {"name": "g"},
+            "spec": {"host": "gadget.example.com", "replicas": 2, "mode": "slow-3",
+                "unknown": true, "extra": {"anything": {"goes": [1, 2]}}}}),
+        )
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    assert!(stored["spec"].get("unknown").is_none(), "{stored}");
+    assert_eq!(
+        stored["spec"]["extra"],
+        json!({"anything": {"goes": [1, 2]}})
+    );
+    assert!(stored["spec"].get("tier").is_none());
+
+    // Defaulting on read: the schema gains a default; the stored object shows it on get, list
+    // and watch without being rewritten, and new writes store it.
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let mut updated: CustomResourceDefinition =
+        crds.get(&format!("gadgets.{GROUP}")).await.unwrap();
+    let with_default: CustomResourceDefinition = from(gadget_crd(true));
+    updated.spec = with_default.spec;
+    crds.replace(
+        &format!("gadgets.{GROUP}"),
+        &PostParams::default(),
+        &updated,
+    )
+    .await
+    .unwrap();
+    let read = eventually("the new default is served", || async {
+        let g = gadgets.get("g").await.ok()?;
+        (g.data["spec"]["tier"] == "bronze").then_some(g)
+    })
+    .await;
+    assert_eq!(
+        read.resource_version().as_deref(),
+        Some(stored["metadata"]["resourceVersion"].as_str().unwrap()),
+        "defaulting on read does not write"
+    );
+    let listed = gadgets.list(&ListParams::default()).await.unwrap();
+    assert_eq!(listed.items[0].data["spec"]["tier"], "bronze");
+    let mut watch = gadgets
+        .watch(&WatchParams::default(), "0")
+        .await
+        .unwrap()
+        .boxed();
+    match next_event(&mut watch, "the existing gadget").await {
+        WatchEvent::Added(g) => assert_eq!(g.data["spec"]["tier"], "bronze"),
+        other => panic!("unexpected {other:?}"),
+    }
+    let created = gadgets
+        .create(
+            &PostParams::default(),
+            &custom_object("v1", "Gadget", "h", json!({"replicas": 4})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.data["spec"]["tier"], "bronze");
+
+    // Scale subresource (autoscaling/v1 Scale) and status subresource.
+    let scale = gadgets.get_scale("g").await.unwrap();
+    assert_eq!(scale.spec.and_then(|s| s.replicas), Some(2));
+    gadgets
+        .patch_scale(
+            "g",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 6}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(gadgets.get("g").await.unwrap().data["spec"]["replicas"], 6);
+    let status = gadgets
+        .patch_status(
+            "g",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"replicas": 6}, "spec": {"replicas": 8}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status.data["status"]["replicas"], 6);
+    assert_eq!(status.data["spec"]["replicas"], 6, "status ignores spec");
+
+    // additionalPrinterColumns in the server-side table.
+    let (_, _, table) = send(
+        &client,
+        Method::GET,
+        &format!("/apis/{GROUP}/v1/namespaces/default/gadgets"),
+        &[("Accept", "application/json;as=Table;g=meta.k8s.io;v=v1")],
+        Vec::new(),
+    )
+    .await;
+    let columns: Vec<&str> = table["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["Name", "Host", "Replicas", "Age"]);
+    assert_eq!(table["rows"][0]["cells"][1], "gadget.example.com");
+    assert_eq!(table["rows"][0]["cells"][2], 6);
+    server.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn crd_versions_share_storage_and_convert_api_version() {
     let (server, client) = start().await;

@@ -17,7 +17,7 @@ use serde_json::Value;
 use tether_store::{Object, Store, WriteError};
 
 use crate::fieldmanager::FieldManager;
-use crate::registry::{Registry, Resource};
+use crate::registry::{Origin, Registry, Resource};
 use crate::status::{ApiError, Cause};
 
 pub use delete::{
@@ -68,14 +68,27 @@ impl Output {
 
 /// An object stored in one version, presented in the version `r` serves. Versions of a custom
 /// resource differ only in `apiVersion` (conversion strategy `None`).
+/// Whether a stored custom resource predates a default of its schema (see [`present`]).
+pub fn needs_read_defaults(r: &Resource, value: &Value) -> bool {
+    matches!(&r.origin, Origin::Custom { openapi, .. }
+        if crate::crvalidation::needs_defaults(openapi, value))
+}
+
+/// Custom resources stored before their schema gained a default are defaulted on the way out.
 pub fn present(r: &Resource, object: Arc<Object>) -> Output {
-    if r.version == r.storage_version {
-        Output::Stored(object)
-    } else {
-        let mut value = object.value.clone();
-        value["apiVersion"] = Value::String(r.api_version());
-        Output::Value(value)
+    let defaults = match &r.origin {
+        Origin::Custom { openapi, .. } if needs_read_defaults(r, &object.value) => Some(openapi),
+        _ => None,
+    };
+    if r.version == r.storage_version && defaults.is_none() {
+        return Output::Stored(object);
     }
+    let mut value = object.value.clone();
+    value["apiVersion"] = Value::String(r.api_version());
+    if let Some(schema) = defaults {
+        crate::crvalidation::apply_defaults(schema, &mut value);
+    }
+    Output::Value(value)
 }
 
 /// Maps a refused store write to the API error a client expects.

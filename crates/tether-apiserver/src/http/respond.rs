@@ -139,7 +139,14 @@ pub fn list(r: &Resource, list: ListResult, n: Negotiated) -> Response {
             let (body, ct) = encode(n.encoding, &doc);
             raw(StatusCode::OK, ct, body)
         }
-        Shape::Object if n.encoding == Encoding::Json && r.version == r.storage_version => {
+        Shape::Object
+            if n.encoding == Encoding::Json
+                && r.version == r.storage_version
+                && !list
+                    .items
+                    .iter()
+                    .any(|o| crate::core::needs_read_defaults(r, &o.value)) =>
+        {
             let head =
                 json!({"kind": r.list_kind, "apiVersion": r.api_version(), "metadata": meta});
             let head = serde_json::to_vec(&head).unwrap_or_default();
