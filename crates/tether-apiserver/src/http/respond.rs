@@ -85,7 +85,7 @@ pub fn object(status: StatusCode, r: &Resource, out: &Output, n: Negotiated) -> 
             raw(status, ct, body)
         }
         (Shape::Table { v1beta1 }, _) => {
-            let t = table::table(r, std::slice::from_ref(out.value()), None, v1beta1, true);
+            let t = table::table(r, &[out.value()], None, v1beta1, true);
             raw(
                 status,
                 &table_content_type(v1beta1),
@@ -112,11 +112,9 @@ pub fn list(r: &Resource, list: ListResult, n: Negotiated) -> Response {
     let meta = list_metadata(&list);
     match n.shape {
         Shape::Table { v1beta1 } => {
-            let values: Vec<Value> = list
-                .items
-                .into_iter()
-                .map(|o| present(r, o).into_value())
-                .collect();
+            // Rows read the stored objects in place: cloning 10,000 objects was most of the cost.
+            let outputs: Vec<Output> = list.items.into_iter().map(|o| present(r, o)).collect();
+            let values: Vec<&Value> = outputs.iter().map(Output::value).collect();
             let t = table::table(r, &values, Some(meta), v1beta1, true);
             raw(
                 StatusCode::OK,

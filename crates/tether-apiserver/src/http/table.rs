@@ -210,7 +210,7 @@ fn cell(column: &Column, object: &Value, printed: &[Value]) -> Value {
 /// A `meta.k8s.io` Table of `objects`, rows carrying `PartialObjectMetadata`.
 pub fn table(
     r: &Resource,
-    objects: &[Value],
+    objects: &[&Value],
     metadata: Option<Value>,
     v1beta1: bool,
     headers: bool,
@@ -329,7 +329,7 @@ mod tests {
                 "template": {"spec": {"containers": [{"name": "main", "image": "nginx"}]}}},
             "status": {"readyReplicas": 1, "updatedReplicas": 3, "availableReplicas": 1},
         });
-        let t = table(&deployments, &[d], None, false, true);
+        let t = table(&deployments, &[&d], None, false, true);
         let defs: Vec<(&str, i64)> = t["columnDefinitions"]
             .as_array()
             .expect("definitions")

@@ -48,7 +48,7 @@ fn append_object(buf: &mut BytesMut, kind: &str, r: &Resource, out: &Output, sha
             &serde_json::to_vec(&partial_metadata(out.value())).unwrap_or_default(),
         ),
         (Shape::Table { v1beta1 }, out) => {
-            let t = table::table(r, std::slice::from_ref(out.value()), None, v1beta1, true);
+            let t = table::table(r, &[out.value()], None, v1beta1, true);
             append_frame(buf, kind, &serde_json::to_vec(&t).unwrap_or_default())
         }
     }
