@@ -313,6 +313,74 @@ async fn orphan_removes_the_owner_from_its_dependents() {
 }
 
 #[tokio::test]
+async fn orphan_dependents_with_a_propagation_policy_is_422_and_the_query_form_orphans() {
+    let (server, client) = start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), NS);
+    let owner = create_cm(&cms, "owner", &[], &[]).await;
+    create_cm(&cms, "child", &[cm_ref(&owner, false)], &[]).await;
+    let delete = |uri: String, body: Value| {
+        Request::builder()
+            .method(Method::DELETE)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).unwrap())
+            .unwrap()
+    };
+    let both = json!({"kind": "DeleteOptions", "apiVersion": "v1",
+                      "orphanDependents": true, "propagationPolicy": "Background"});
+    let err = client
+        .request::<Value>(delete(
+            format!("/api/v1/namespaces/{NS}/configmaps/owner"),
+            both,
+        ))
+        .await
+        .unwrap_err();
+    let kube::Error::Api(status) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((status.code, status.reason.as_str()), (422, "Invalid"));
+    assert!(
+        status
+            .message
+            .contains("orphanDependents and deletionPropagation cannot be both set"),
+        "{}",
+        status.message
+    );
+    cms.get("owner")
+        .await
+        .expect("a refused delete deletes nothing");
+    // The same conflict split between the query and the body.
+    let err = client
+        .request::<Value>(delete(
+            format!("/api/v1/namespaces/{NS}/configmaps/owner?propagationPolicy=Foreground"),
+            json!({"orphanDependents": false}),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 422),
+        "{err:?}"
+    );
+    // `?orphanDependents=true` alone orphans.
+    let answer: Value = client
+        .request(delete(
+            format!("/api/v1/namespaces/{NS}/configmaps/owner?orphanDependents=true"),
+            json!({}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["metadata"]["finalizers"],
+        json!(["orphan"]),
+        "{answer:#}"
+    );
+    gone(&cms, "owner").await;
+    let child = cms.get("child").await.unwrap();
+    assert!(child.metadata.owner_references.is_none(), "{child:?}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn batch_v1_jobs_orphan_by_default() {
     let (server, client) = start().await;
     let jobs: Api<Job> = Api::namespaced(client.clone(), NS);

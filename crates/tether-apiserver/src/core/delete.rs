@@ -32,6 +32,22 @@ pub struct DeleteOptions {
 impl DeleteOptions {
     /// Reads a `DeleteOptions` body (may be empty) over query defaults.
     pub fn from_body(mut self, body: &Value) -> Result<DeleteOptions, ApiError> {
+        let set = |key: &str| body.get(key).is_some_and(|v| !v.is_null());
+        if set("propagationPolicy") && set("orphanDependents") {
+            let shown = body["propagationPolicy"].as_str().unwrap_or_default();
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                "DeleteOptions",
+                "",
+                vec![crate::status::Cause::new(
+                    "FieldValueInvalid",
+                    "propagationPolicy",
+                    format!(
+                        "Invalid value: {shown:?}: orphanDependents and deletionPropagation cannot be both set"
+                    ),
+                )],
+            ));
+        }
         if let Some(policy) = body.get("propagationPolicy").and_then(Value::as_str) {
             self.propagation = Some(parse_propagation(policy)?);
         } else if let Some(orphan) = body.get("orphanDependents").and_then(Value::as_bool) {

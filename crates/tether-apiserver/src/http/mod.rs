@@ -506,8 +506,16 @@ async fn delete_options(query: &Query, request: Request) -> Result<DeleteOptions
         dry_run: query.dry_run()?,
         ..Default::default()
     };
+    // As upstream: the query's options first, then the body's fields over them.
+    let mut merged = serde_json::Map::new();
     if let Some(policy) = query.get("propagationPolicy") {
-        opts.propagation = Some(crate::core::parse_propagation(policy)?);
+        merged.insert("propagationPolicy".into(), Value::String(policy.to_owned()));
+    }
+    if query.get("orphanDependents").is_some() {
+        merged.insert(
+            "orphanDependents".into(),
+            Value::Bool(query.flag("orphanDependents")?),
+        );
     }
     let format = negotiate::body_format(header_str(&request, header::CONTENT_TYPE))?;
     let body = read_body(request).await?;
@@ -515,8 +523,14 @@ async fn delete_options(query: &Query, request: Request) -> Result<DeleteOptions
         let value = decode_body(&body, format)
             .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {}", e.message)))?
             .value;
-        opts = opts.from_body(&value)?;
+        let Value::Object(fields) = value else {
+            return Err(ApiError::bad_request(
+                "invalid DeleteOptions: the body is not an object",
+            ));
+        };
+        merged.extend(fields.into_iter().filter(|(_, v)| !v.is_null()));
     }
+    opts = opts.from_body(&Value::Object(merged))?;
     Ok(opts)
 }
 
