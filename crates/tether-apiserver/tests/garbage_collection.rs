@@ -398,7 +398,30 @@ async fn batch_v1_jobs_orphan_by_default() {
         .unwrap();
     let reference = owner_ref("batch/v1", "Job", "once", &job.uid().unwrap(), false);
     create_cm(&cms, "output", &[reference], &[]).await;
-    jobs.delete("once", &DeleteParams::default()).await.unwrap();
+    // Without a policy: orphaned, and the server says so in a Warning header as upstream does.
+    let response = client
+        .send(
+            Request::builder()
+                .method(Method::DELETE)
+                .uri(format!("/apis/batch/v1/namespaces/{NS}/jobs/once"))
+                .body(kube::client::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{:?}", response.status());
+    let warning = response
+        .headers()
+        .get("warning")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(
+        warning.as_deref(),
+        Some(
+            "299 - \"child pods are preserved by default when jobs are deleted; set \
+             propagationPolicy=Background to remove them or set propagationPolicy=Orphan to \
+             suppress this warning\""
+        )
+    );
     gone(&jobs, "once").await;
     let output = cms.get("output").await.unwrap();
     assert!(output.metadata.owner_references.is_none(), "{output:?}");

@@ -386,7 +386,8 @@ async fn resource(
         }
         Verb::Delete => {
             let opts = delete_options(&query, request).await?;
-            match core.delete(&r, namespace, &name, &opts).await? {
+            let warnings = delete_warnings(&r, &opts);
+            let response = match core.delete(&r, namespace, &name, &opts).await? {
                 DeleteOutcome::Pending(out) => {
                     Ok(respond::object(StatusCode::OK, &r, &out, negotiated))
                 }
@@ -403,11 +404,13 @@ async fn resource(
                         &success_status(Some(details)),
                     ))
                 }
-            }
+            };
+            response.map(|r| with_warnings(r, &warnings))
         }
         Verb::DeleteCollection => {
             let list_opts = list_options(&r, &query)?;
             let opts = delete_options(&query, request).await?;
+            let warnings = delete_warnings(&r, &opts);
             let list = core
                 .list(
                     &r,
@@ -430,9 +433,27 @@ async fn resource(
                     Err(e) => return Err(e),
                 }
             }
-            Ok(respond::json_value(StatusCode::OK, &success_status(None)))
+            Ok(with_warnings(
+                respond::json_value(StatusCode::OK, &success_status(None)),
+                &warnings,
+            ))
         }
     }
+}
+
+/// batch/v1 Jobs orphan their pods unless told otherwise; upstream says so on every such delete.
+fn delete_warnings(r: &Resource, opts: &DeleteOptions) -> Warnings {
+    let warnings = Warnings::default();
+    let job = r.origin.is_builtin() && r.group == "batch" && r.resource == "jobs";
+    if job && opts.propagation.is_none() {
+        warnings.push(
+            "child pods are preserved by default when jobs are deleted; set \
+             propagationPolicy=Background to remove them or set propagationPolicy=Orphan to \
+             suppress this warning"
+                .to_owned(),
+        );
+    }
+    warnings
 }
 
 /// Adds a `Warning: 299 - "..."` header per warning, as kube-apiserver reports them.
