@@ -377,6 +377,32 @@ async fn orphan_dependents_with_a_propagation_policy_is_422_and_the_query_form_o
     gone(&cms, "owner").await;
     let child = cms.get("child").await.unwrap();
     assert!(child.metadata.owner_references.is_none(), "{child:?}");
+
+    // A delete left pending (a finalizer) answers 202 only for `orphanDependents: false`.
+    for (name, body, code) in [
+        ("held-legacy", json!({"orphanDependents": false}), 202),
+        (
+            "held-policy",
+            json!({"propagationPolicy": "Background"}),
+            200,
+        ),
+    ] {
+        create_cm(&cms, name, &[], &["example.com/hold"]).await;
+        let response = client
+            .send(
+                Request::builder()
+                    .method(Method::DELETE)
+                    .uri(format!("/api/v1/namespaces/{NS}/configmaps/{name}"))
+                    .header("content-type", "application/json")
+                    .body(kube::client::Body::from(serde_json::to_vec(&body).unwrap()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), code, "{name}");
+        remove_finalizers(&cms, name).await;
+        gone(&cms, name).await;
+    }
     server.shutdown().await.unwrap();
 }
 

@@ -27,6 +27,8 @@ pub struct DeleteOptions {
     pub propagation: Option<Propagation>,
     pub precondition_uid: Option<String>,
     pub precondition_resource_version: Option<String>,
+    /// The legacy `orphanDependents`, as given (it decides 200 or 202 for a pending delete).
+    pub orphan_dependents: Option<bool>,
 }
 
 impl DeleteOptions {
@@ -51,6 +53,7 @@ impl DeleteOptions {
         if let Some(policy) = body.get("propagationPolicy").and_then(Value::as_str) {
             self.propagation = Some(parse_propagation(policy)?);
         } else if let Some(orphan) = body.get("orphanDependents").and_then(Value::as_bool) {
+            self.orphan_dependents = Some(orphan);
             self.propagation = Some(if orphan {
                 Propagation::Orphan
             } else {

@@ -388,8 +388,15 @@ async fn resource(
             let opts = delete_options(&query, request).await?;
             let warnings = delete_warnings(&r, &opts);
             let response = match core.delete(&r, namespace, &name, &opts).await? {
+                // Upstream answers 202 for an object not yet gone only when the legacy
+                // `orphanDependents: false` asked for the cascade (other clients expect 200).
                 DeleteOutcome::Pending(out) => {
-                    Ok(respond::object(StatusCode::OK, &r, &out, negotiated))
+                    let status = if opts.orphan_dependents == Some(false) {
+                        StatusCode::ACCEPTED
+                    } else {
+                        StatusCode::OK
+                    };
+                    Ok(respond::object(status, &r, &out, negotiated))
                 }
                 DeleteOutcome::Deleted(out) if crate::core::returns_deleted_object(&r) => {
                     Ok(respond::object(StatusCode::OK, &r, &out, negotiated))
