@@ -265,6 +265,60 @@ async fn foreground_waits_for_blocking_dependents_recursively() {
 }
 
 #[tokio::test]
+async fn a_foreground_cycle_is_broken_as_upstream_breaks_it() {
+    let (server, client) = start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), NS);
+    let a = create_cm(&cms, "a", &[], &[]).await;
+    let b = create_cm(&cms, "b", &[cm_ref(&a, true)], &[]).await;
+    // a and b own each other, both blocking: a foreground delete would wait for ever.
+    cms.patch(
+        "a",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"ownerReferences": [cm_ref(&b, true)]}})),
+    )
+    .await
+    .unwrap();
+    cms.delete("a", &DeleteParams::foreground()).await.unwrap();
+    gone(&cms, "a").await;
+    gone(&cms, "b").await;
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn owners_of_a_kind_not_yet_served_are_resolved_once_their_crd_is() {
+    let (server, client) = start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), NS);
+    let thing = owner_ref(
+        "things.example.com/v1",
+        "Thing",
+        "missing",
+        "no-such-uid",
+        false,
+    );
+    create_cm(&cms, "owned-by-a-thing", &[thing], &[]).await;
+    // The kind is not served: the collector cannot tell, so it leaves the dependent alone.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(cms.get_opt("owned-by-a-thing").await.unwrap().is_some());
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    crds.create(
+        &PostParams::default(),
+        &from(json!({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "things.things.example.com"},
+            "spec": {"group": "things.example.com", "scope": "Namespaced",
+                "names": {"plural": "things", "singular": "thing", "kind": "Thing"},
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object",
+                        "x-kubernetes-preserve-unknown-fields": true}}}]}})),
+    )
+    .await
+    .unwrap();
+    // Now served, the owner is known to be absent: the dependent goes.
+    gone(&cms, "owned-by-a-thing").await;
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn orphan_removes_the_owner_from_its_dependents() {
     let (server, client) = start().await;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), NS);

@@ -16,9 +16,10 @@
 //!
 //! A pass runs after events that can matter (an object with owner references or a GC
 //! finalizer changes, anything is deleted), coalesced, and again shortly after a pass whose
-//! writes failed. Owner references to kinds the server does not serve are left alone (upstream
-//! retries those until the kind appears). Unlike upstream there is no cycle breaking between
-//! dependents that block each other in the foreground.
+//! writes failed. Owner references to kinds the server does not serve are left alone until a CRD
+//! changes (upstream retries those until the kind appears). Foreground cycles (a dependent waiting in the foreground
+//! for a dependent of its own that waits for it) are broken as upstream breaks them: the object
+//! about to be deleted in the foreground first stops blocking its owners.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -89,7 +90,10 @@ async fn follow(core: &Core, wake: &Notify, mut shutdown: tokio::sync::watch::Re
                 event = watch.next() => match event {
                     Some(Ok(event)) => {
                         revision = event.revision;
+                        // A CRD's change may serve the kind of an owner left alone so far.
                         let matters = event.kind == EventKind::Deleted
+                            || event.object.value.get("kind")
+                                == Some(&Value::String("CustomResourceDefinition".into()))
                             || concerns_gc(&event.object.value)
                             || event.previous.as_ref().is_some_and(|p| concerns_gc(&p.value));
                         if matters {
@@ -272,8 +276,20 @@ async fn sweep(core: &Core) -> Result<bool, ApiError> {
                 .collect();
             remove_refs(core, o, &drop).await
         } else {
-            let has_dependents = dependents.contains_key(object::uid(o));
+            let own = dependents.get(object::uid(o)).map(Vec::as_slice);
+            let has_dependents = own.is_some_and(|d| !d.is_empty());
             let policy = if waiting && has_dependents {
+                // A dependent that itself waits for its dependents may be waiting for this
+                // object's owner: a cycle. As upstream, unblock this object's references first,
+                // so the owner stops waiting for it.
+                let cycle = own.unwrap_or_default().iter().any(|d| {
+                    object::deletion_timestamp(&d.value).is_some()
+                        && has_finalizer(&d.value, FOREGROUND_FINALIZER)
+                });
+                if cycle && !unblock_owner_refs(core, o).await {
+                    settled = false;
+                    continue;
+                }
                 Propagation::Foreground
             } else if has_finalizer(o, ORPHAN_FINALIZER) {
                 Propagation::Orphan
@@ -357,6 +373,21 @@ async fn remove_refs(core: &Core, o: &Value, uids: &[String]) -> bool {
             meta.remove("ownerReferences");
         } else {
             meta.insert("ownerReferences".into(), Value::Array(left));
+        }
+    })
+    .await
+}
+
+/// Sets `blockOwnerDeletion: false` on every owner reference that blocks.
+async fn unblock_owner_refs(core: &Core, o: &Value) -> bool {
+    update(core, o, "unblock owner references", |current| {
+        let refs = object::meta_mut(current)
+            .get_mut("ownerReferences")
+            .and_then(Value::as_array_mut);
+        for reference in refs.into_iter().flatten() {
+            if reference.get("blockOwnerDeletion") == Some(&Value::Bool(true)) {
+                reference["blockOwnerDeletion"] = Value::Bool(false);
+            }
         }
     })
     .await
