@@ -54,6 +54,9 @@ pub fn prepare_for_create(r: &Resource, object: &mut Value) {
     if is(r, "", "services") {
         normalize_cluster_ips(None, object);
     }
+    if is(r, "batch", "jobs") {
+        generate_job_selector(object);
+    }
     // Status is written through /status only; nodes report theirs at registration.
     if let Some(map) = object
         .as_object_mut()
@@ -211,6 +214,47 @@ fn normalize_cluster_ips(current: Option<&Value>, new: &mut Value) {
     }
 }
 
+/// Upstream's `generateSelector`: unless `spec.manualSelector`, a Job's pods are labelled with its
+/// uid and name, and its selector matches the uid, so two Jobs never select each other's pods.
+fn generate_job_selector(job: &mut Value) {
+    if job.pointer("/spec/manualSelector") == Some(&Value::Bool(true)) {
+        return;
+    }
+    let uid = object::uid(job).to_owned();
+    let name = object::name(job).to_owned();
+    let Some(spec) = job.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let template = spec.entry("template").or_insert_with(|| json!({}));
+    if let Some(template) = template.as_object_mut() {
+        let meta = template.entry("metadata").or_insert_with(|| json!({}));
+        if let Some(meta) = meta.as_object_mut() {
+            let labels = meta.entry("labels").or_insert_with(|| json!({}));
+            if let Some(labels) = labels.as_object_mut() {
+                for (key, value) in [
+                    ("batch.kubernetes.io/controller-uid", &uid),
+                    ("batch.kubernetes.io/job-name", &name),
+                    ("controller-uid", &uid),
+                    ("job-name", &name),
+                ] {
+                    labels
+                        .entry(key)
+                        .or_insert_with(|| Value::String(value.clone()));
+                }
+            }
+        }
+    }
+    let selector = spec.entry("selector").or_insert_with(|| json!({}));
+    if let Some(selector) = selector.as_object_mut() {
+        let matches = selector.entry("matchLabels").or_insert_with(|| json!({}));
+        if let Some(matches) = matches.as_object_mut() {
+            matches
+                .entry("batch.kubernetes.io/controller-uid")
+                .or_insert(Value::String(uid));
+        }
+    }
+}
+
 /// Custom resources take their schema's defaults on every write, as upstream's decoder applies
 /// them.
 fn apply_schema_defaults(r: &Resource, object: &mut Value) {
@@ -275,6 +319,32 @@ pub fn validate(r: &Resource, old: Option<&Value>, new: &Value) -> Vec<Cause> {
 mod tests {
     use super::*;
     use crate::registry::Registry;
+
+    #[test]
+    fn jobs_get_a_generated_selector_unless_manual() {
+        let jobs = Registry::with_builtins()
+            .get("batch", "v1", "jobs")
+            .unwrap();
+        let mut job = json!({"kind": "Job", "metadata": {"name": "once"},
+            "spec": {"template": {"metadata": {"labels": {"app": "x"}}, "spec": {}}}});
+        prepare_for_create(&jobs, &mut job);
+        let uid = object::uid(&job).to_owned();
+        assert_eq!(
+            job["spec"]["selector"],
+            json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}})
+        );
+        assert_eq!(
+            job["spec"]["template"]["metadata"]["labels"],
+            json!({"app": "x", "batch.kubernetes.io/controller-uid": uid,
+                "batch.kubernetes.io/job-name": "once", "controller-uid": uid, "job-name": "once"})
+        );
+        let mut manual = json!({"kind": "Job", "metadata": {"name": "m"},
+            "spec": {"manualSelector": true, "selector": {"matchLabels": {"app": "m"}},
+                "template": {"metadata": {"labels": {"app": "m"}}}}});
+        let before = manual["spec"].clone();
+        prepare_for_create(&jobs, &mut manual);
+        assert_eq!(manual["spec"], before);
+    }
 
     #[test]
     fn scale_writes_change_the_object_but_not_its_status() {
