@@ -340,7 +340,7 @@ async fn builtins_print_kubectl_columns(version: &'static str) {
     assert_eq!(row[6..8], ["migrate", "busybox:1.36"], "{out}");
     // The selector is the one the API generates for the job (its controller-uid).
     assert!(
-        row[8] == "<none>" || row[8].contains("controller-uid="),
+        row[8].starts_with("batch.kubernetes.io/controller-uid="),
         "selector {:?} in\n{out}",
         row[8]
     );
