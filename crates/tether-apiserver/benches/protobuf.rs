@@ -1,4 +1,5 @@
-//! Decoding a protobuf Deployment body, against parsing the same object from JSON.
+//! Decoding a protobuf Deployment body, against parsing the same object from JSON (plainly, and
+//! through the request decoder that notes duplicate fields).
 //!
 //! `cargo bench -p tether-apiserver --bench protobuf`
 
@@ -147,4 +148,15 @@ fn parse_json(bencher: divan::Bencher) {
     bencher
         .counter(divan::counter::BytesCount::of_slice(&json))
         .bench(|| serde_json::from_slice::<serde_json::Value>(black_box(&json)));
+}
+
+/// The same JSON through the request decoder, which also notes fields given twice
+/// (`fieldValidation`): what that bookkeeping costs over a plain parse.
+#[divan::bench]
+fn decode_json_request_body(bencher: divan::Bencher) {
+    let value = tether_apiserver::protobuf::decode(&deployment()).expect("the body decodes");
+    let json = serde_json::to_vec(&value).expect("serialise");
+    bencher
+        .counter(divan::counter::BytesCount::of_slice(&json))
+        .bench(|| tether_apiserver::http::decode(black_box(&json), false));
 }
