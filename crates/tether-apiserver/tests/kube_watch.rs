@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
@@ -162,12 +162,14 @@ async fn watcher_and_reflector_survive_a_restart_without_losing_events() {
 
     // Writers change, delete and re-create objects throughout the restart.
     let stop = Arc::new(AtomicBool::new(false));
+    let made = Arc::new(AtomicU64::new(0));
     let mut writers = vec![];
     for w in 0..8u64 {
-        let (api, stop) = (api.clone(), stop.clone());
+        let (api, stop, made) = (api.clone(), stop.clone(), made.clone());
         writers.push(tokio::spawn(async move {
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) {
+                made.fetch_add(1, Ordering::Relaxed);
                 let name = format!("cm-{}", (w * 7919 + i * 104729) % OBJECTS as u64);
                 let params = PatchParams::apply("writer").force();
                 match i % 10 {
@@ -185,11 +187,28 @@ async fn watcher_and_reflector_survive_a_restart_without_losing_events() {
             i
         }));
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Enough writes on each side of the restart, however slow the machine: wait for counts,
+    // not for time.
+    let until_made = |target: u64| {
+        let made = made.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            while made.load(Ordering::Relaxed) < target {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the writers made only {} of {target} writes in 60 s",
+                    made.load(Ordering::Relaxed)
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    until_made(80).await;
     server.shutdown().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let server = start(dir.path(), addr).await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    let after_restart = made.load(Ordering::Relaxed) + 80;
+    until_made(after_restart).await;
     stop.store(true, Ordering::Relaxed);
     let mut writes = 0;
     for w in writers {
