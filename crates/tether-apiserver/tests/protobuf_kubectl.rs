@@ -94,6 +94,34 @@ fn strip_server_fields(object: &mut Value) {
     {
         spec.remove("finalizers");
     }
+    // A Job's selector and its pods' controller-uid/job-name labels are generated on create, as
+    // kube-apiserver generates them.
+    if object["kind"] == "Job" {
+        if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.remove("selector");
+        }
+        if let Some(meta) = object
+            .pointer_mut("/spec/template/metadata")
+            .and_then(Value::as_object_mut)
+        {
+            if let Some(labels) = meta.get_mut("labels").and_then(Value::as_object_mut) {
+                for key in [
+                    "batch.kubernetes.io/controller-uid",
+                    "batch.kubernetes.io/job-name",
+                    "controller-uid",
+                    "job-name",
+                ] {
+                    labels.remove(key);
+                }
+            }
+            if meta
+                .get("labels")
+                .is_some_and(|l| l == &Value::Object(Default::default()))
+            {
+                meta.remove("labels");
+            }
+        }
+    }
 }
 
 /// Go writes a zero `metav1.Time` (and nil slices without omitempty) as `null`; the decoder
