@@ -392,7 +392,11 @@ impl ResourceManager {
         } else {
             Action::Skipped
         };
-        Ok(Some(ObjectDiff::new(object, action, Some(live), None)))
+        let mut diff = ObjectDiff::new(object, action, Some(live), None);
+        if let (Some(stamp), Some(live)) = (&options.stamp, diff.live.as_mut()) {
+            stamp.remove_from(live);
+        }
+        Ok(Some(diff))
     }
 }
 

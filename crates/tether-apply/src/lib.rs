@@ -53,8 +53,9 @@
 //! server bookkeeping ([`for_display`]: `managedFields`, `resourceVersion`, `generation`, `uid`,
 //! timestamps, `status`), so an object an apply would not write shows no difference, and Secret
 //! values are masked ([`mask_secret_values`]: `***`, or `*** (before)` / `*** (after)` when a
-//! value changed). The options' [`Stamp`] annotation is left out of the comparison and of both
-//! sides, so a diff never shows it. Errors do not stop the other objects: [`DiffError`] carries
+//! value changed). The options' [`Stamp`] annotation ([`ApplyOptions::stamp`],
+//! [`DeleteOptions::stamp`]) is left out of the comparison and of what is shown, so a diff never
+//! shows it. Errors do not stop the other objects: [`DiffError`] carries
 //! both.
 //!
 //! # Guarantees

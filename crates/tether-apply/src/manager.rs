@@ -82,6 +82,9 @@ pub struct DeleteOptions {
     pub exclusions: BTreeMap<String, String>,
     /// How many deletes run at once.
     pub concurrency: usize,
+    /// The audit stamp of the applies ([`ApplyOptions::stamp`]): a prune deletes regardless,
+    /// and a prune diff leaves the annotation out of the objects it shows. `None` by default.
+    pub stamp: Option<Stamp>,
 }
 
 /// Measured with `cargo bench -p tether-apply --bench apply` (1,000 objects, embedded control
@@ -189,6 +192,7 @@ impl ResourceManager {
                 (format!("{g}/ssa"), "Ignore".to_owned()),
             ]),
             concurrency: DEFAULT_CONCURRENCY,
+            stamp: None,
         }
     }
 

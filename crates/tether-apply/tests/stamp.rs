@@ -143,6 +143,16 @@ async fn each_object_keeps_the_revision_that_last_changed_it() {
     ];
     let fifth = apply_at(&env, &v5, "main@sha1:eee").await;
     let stale = old.diff(&Inventory::from_change_set(&fifth)).unwrap();
+    let mut delete = env.manager.delete_options(KS_NAME, KS_NAMESPACE);
+    delete.stamp = stamped(&env, None).stamp;
+    let shown = env.manager.diff_prune(&stale, &delete).await.unwrap();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0].action, Action::Deleted);
+    let gone = shown[0].live.as_ref().unwrap();
+    assert!(
+        gone["metadata"]["annotations"].get(STAMP).is_none(),
+        "the prune diff shows the stamp: {gone}"
+    );
     let pruned = env
         .manager
         .delete_all(&stale, &env.manager.delete_options(KS_NAME, KS_NAMESPACE))

@@ -139,7 +139,8 @@ async fn diff(
         let stale = previous.diff(&new).with_context(|| {
             format!("invalid inventory in the status of Kustomization '{name}'")
         })?;
-        let delete = manager.delete_options(&name, &namespace);
+        let mut delete = manager.delete_options(&name, &namespace);
+        delete.stamp = options.stamp.clone();
         match manager.diff_prune(&stale, &delete).await {
             Ok(pruned) => diffs.extend(pruned),
             Err(e) => {
