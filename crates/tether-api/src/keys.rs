@@ -32,6 +32,12 @@ pub const SSA_MERGE: &str = "merge";
 pub const SSA_IF_NOT_PRESENT: &str = "ifnotpresent";
 pub const SSA_IGNORE: &str = "ignore";
 
+/// Annotation tether's Kustomization controller writes on each object it creates or changes:
+/// the source revision it applied (`main@sha1:<sha>`). Objects a revision leaves unchanged are
+/// not written, so it names the revision that last changed the object (`tether trace` prints it;
+/// see `docs/trace.md`). Not compared when deciding whether an object changed.
+pub const LAST_CHANGED_REVISION_ANNOTATION: &str = "tether.dev/last-changed-revision";
+
 /// The finalizer on GitRepositories and Kustomizations.
 pub const FINALIZER: &str = "finalizers.fluxcd.io";
 

@@ -26,6 +26,7 @@ use crate::manager::{ApplyOptions, DeleteOptions, Desired, ResourceManager, fit_
 use crate::normalize::has_drifted;
 use crate::object::ObjectRef;
 use crate::sort::{Stage, compare, sort_objects};
+use crate::stamp;
 
 /// What a Secret value is shown as when it is the same on both sides, or on one side only.
 pub const SECRET_MASK: &str = "***";
@@ -239,7 +240,19 @@ impl ResourceManager {
             .buffered(options.concurrency.max(1))
             .collect()
             .await;
-        gather(results.into_iter().map(|r| r.map(Some)), errors)
+        // The stamp is bookkeeping, like `resourceVersion`: an apply changes it on whatever it
+        // writes, so it is no part of what a diff shows.
+        let unstamped = results.into_iter().map(|r| {
+            r.map(|mut d| {
+                if let Some(stamp) = &options.stamp {
+                    for side in [d.live.as_mut(), d.desired.as_mut()].into_iter().flatten() {
+                        stamp.remove_from(side);
+                    }
+                }
+                Some(d)
+            })
+        });
+        gather(unstamped, errors)
     }
 
     /// What [`ResourceManager::delete_all`] with `options` would do to the `stale` objects (those
@@ -343,7 +356,8 @@ impl ResourceManager {
             }
         }
         // As the apply path decides: a takeover is a write even when the dry run shows no drift.
-        let action = if takeover || has_drifted(&live, &after) {
+        let ignored = stamp::ignored(options.stamp.as_ref());
+        let action = if takeover || has_drifted(&live, &after, &ignored) {
             Action::Configured
         } else {
             Action::Unchanged
@@ -378,7 +392,11 @@ impl ResourceManager {
         } else {
             Action::Skipped
         };
-        Ok(Some(ObjectDiff::new(object, action, Some(live), None)))
+        let mut diff = ObjectDiff::new(object, action, Some(live), None);
+        if let (Some(stamp), Some(live)) = (&options.stamp, diff.live.as_mut()) {
+            stamp.remove_from(live);
+        }
+        Ok(Some(diff))
     }
 }
 

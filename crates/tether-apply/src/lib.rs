@@ -11,7 +11,9 @@
 //!    [`ResourceManager::apply_options`] (owner labels of the Kustomization, `force` from its spec):
 //!    1. every manifest is checked (`apiVersion`, `kind`, `metadata.name`), normalized (default
 //!       port protocols, Secret `stringData` into `data`, no `status`) and given the owner labels
-//!       `kustomize.toolkit.fluxcd.io/name` and `/namespace`;
+//!       `kustomize.toolkit.fluxcd.io/name` and `/namespace`, and the audit [`Stamp`] when the
+//!       options carry one (the controller's: `tether.dev/last-changed-revision` = the source
+//!       revision);
 //!    2. the objects are split into Flux's stages: cluster definitions (CustomResourceDefinitions,
 //!       Namespaces, ClusterRoles), then every `*Class` kind, then the rest; each stage is sorted
 //!       in Flux's kind order ([`sort`]);
@@ -23,9 +25,11 @@
 //!       dry-run again), else fail naming it; take over the fields of kubectl and of
 //!       `before-first-apply` with a JSON patch of `metadata.managedFields` and drop the
 //!       last-applied annotation (unless `ssa: Merge`); compare the dry-run result with the live
-//!       object ([`normalize`]) to decide Created, Configured or Unchanged;
+//!       object ([`normalize`], leaving the stamp out) to decide Created, Configured or
+//!       Unchanged;
 //!    4. then the Created and Configured objects are applied for real (forced), kind rank by kind
-//!       rank; Unchanged objects are not written (their resourceVersion stays);
+//!       rank; Unchanged objects are not written (their resourceVersion stays, and so does their
+//!       stamp, which keeps naming the revision that last changed them);
 //!    5. after the first two stages, wait until their objects are Current (CRDs Established) and,
 //!       when CRDs were applied, refresh discovery so their custom resources resolve.
 //! 2. [`Inventory::from_change_set`] of the result; [`Inventory::diff`] of the previous inventory
@@ -49,12 +53,16 @@
 //! server bookkeeping ([`for_display`]: `managedFields`, `resourceVersion`, `generation`, `uid`,
 //! timestamps, `status`), so an object an apply would not write shows no difference, and Secret
 //! values are masked ([`mask_secret_values`]: `***`, or `*** (before)` / `*** (after)` when a
-//! value changed). Errors do not stop the other objects: [`DiffError`] carries both.
+//! value changed). The options' [`Stamp`] annotation ([`ApplyOptions::stamp`],
+//! [`DeleteOptions::stamp`]) is left out of the comparison and of what is shown, so a diff never
+//! shows it. Errors do not stop the other objects: [`DiffError`] carries
+//! both.
 //!
 //! # Guarantees
 //!
-//! - An object whose dry-run result equals the live object (and that had nothing to take over
-//!   from kubectl) is not written.
+//! - An object whose dry-run result equals the live object apart from the stamp (and that had
+//!   nothing to take over from kubectl) is not written: a new revision that does not change it
+//!   leaves its stamp naming the revision that last did.
 //! - Nothing is applied after the first failure; [`ApplyError`] says which object failed, with
 //!   the API server's message, and lists what was applied before it.
 //! - Objects of a stage reach the cluster in Flux's kind order; a later stage starts only once
@@ -99,6 +107,7 @@ mod manager;
 pub mod normalize;
 mod object;
 pub mod sort;
+mod stamp;
 mod status;
 mod wait;
 
@@ -115,6 +124,7 @@ pub use error::{ApiFailure, ApplyError, Error, is_immutable_error};
 pub use inventory::{Inventory, InventoryEntry};
 pub use manager::{ApplyOptions, DeleteOptions, Owner, ResourceManager};
 pub use object::{ObjectRef, ParseIdError};
+pub use stamp::Stamp;
 pub use status::{Status, compute_status, compute_status_json};
 pub use wait::{HealthError, ObjectHealth, WaitOptions};
 

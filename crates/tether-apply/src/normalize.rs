@@ -95,13 +95,20 @@ fn move_string_data(secret: &mut Value) {
 
 /// Whether the dry-run result differs from the live object in what the user declares: labels,
 /// annotations, and everything outside `metadata` and `status` (Flux's `hasDrifted`). Missing
-/// and empty label or annotation maps are the same.
-pub fn has_drifted(live: &Value, dry_run: &Value) -> bool {
+/// and empty label or annotation maps are the same. The `ignored` annotations (the audit stamp,
+/// [`crate::Stamp`]) do not count, whether they differ or are present on one side only.
+pub fn has_drifted(live: &Value, dry_run: &Value, ignored: &[&str]) -> bool {
     let meta_map = |o: &Value, field: &str| {
         o.pointer(&format!("/metadata/{field}"))
             .and_then(Value::as_object)
+            .map(|m| {
+                let mut m = m.clone();
+                if field == "annotations" {
+                    m.retain(|k, _| !ignored.contains(&k.as_str()));
+                }
+                m
+            })
             .filter(|m| !m.is_empty())
-            .cloned()
     };
     if meta_map(live, "labels") != meta_map(dry_run, "labels")
         || meta_map(live, "annotations") != meta_map(dry_run, "annotations")
@@ -189,12 +196,43 @@ mod tests {
             "metadata": {"name": "c", "resourceVersion": "6", "generation": 3},
             "data": {"k": "v"}, "status": {"x": 1}
         });
-        assert!(!has_drifted(&live, &same));
+        assert!(!has_drifted(&live, &same, &[]));
         let mut changed = same.clone();
         changed["data"]["k"] = json!("w");
-        assert!(has_drifted(&live, &changed));
+        assert!(has_drifted(&live, &changed, &[]));
         let mut labelled = same.clone();
         labelled["metadata"]["labels"] = json!({"a": "b"});
-        assert!(has_drifted(&live, &labelled));
+        assert!(has_drifted(&live, &labelled, &[]));
+    }
+
+    #[test]
+    fn ignored_annotations_never_count_as_drift() {
+        const STAMP: &str = "tether.dev/last-changed-revision";
+        let live = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "annotations": {STAMP: "main@sha1:1", "a": "b"}},
+            "data": {"k": "v"}});
+        let mut newer = live.clone();
+        newer["metadata"]["annotations"][STAMP] = json!("main@sha1:2");
+        assert!(!has_drifted(&live, &newer, &[STAMP]));
+        assert!(has_drifted(&live, &newer, &[]));
+        // An object written before stamps existed is not rewritten just to get one.
+        let mut unstamped = live.clone();
+        unstamped["metadata"]["annotations"] = json!({"a": "b"});
+        assert!(!has_drifted(&unstamped, &newer, &[STAMP]));
+        let mut only_stamp = live.clone();
+        only_stamp["metadata"]["annotations"] = json!({STAMP: "main@sha1:1"});
+        let mut none = live.clone();
+        none["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("annotations");
+        assert!(!has_drifted(&none, &only_stamp, &[STAMP]));
+        // Other annotations and the body still count.
+        let mut changed = newer.clone();
+        changed["metadata"]["annotations"]["a"] = json!("c");
+        assert!(has_drifted(&live, &changed, &[STAMP]));
+        let mut data = newer.clone();
+        data["data"]["k"] = json!("w");
+        assert!(has_drifted(&live, &data, &[STAMP]));
     }
 }

@@ -8,6 +8,8 @@
 //!    ([`build::Builds`], shared between Kustomizations of one artifact) → `BuildFailed`;
 //! 6. server-side apply in stages ([`tether_apply`]) on the target cluster with the target
 //!    identity ([`target`]: `kubeConfig`, `serviceAccountName`) → `ReconciliationFailed`;
+//!    objects it creates or changes are annotated `tether.dev/last-changed-revision` with the
+//!    revision, unchanged ones are not written (the audit trail `tether trace` reads);
 //! 7. prune what left the inventory → `PruneFailed`;
 //! 8. health checks (`wait` or `healthChecks`) until `timeout` → `HealthCheckFailed`;
 //! 9. status (`Ready` with Flux's reasons, `lastAppliedRevision`, `lastAttemptedRevision`,
@@ -293,6 +295,12 @@ async fn run(
     let mut options = applier.apply_options(&name, &namespace);
     options.force = ks.spec.force;
     options.concurrency = ctx.options.apply_concurrency;
+    // The audit trail: what this apply creates or changes names the revision it came from;
+    // what it leaves unchanged keeps naming the revision that last changed it.
+    options.stamp = Some(tether_apply::Stamp {
+        annotation: keys::LAST_CHANGED_REVISION_ANNOTATION.to_owned(),
+        value: Some(revision.clone()),
+    });
     let changes = match applier
         .apply_all_staged(objects.as_ref().clone(), &options)
         .await

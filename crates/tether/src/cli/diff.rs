@@ -99,6 +99,11 @@ async fn diff(
     let manager = ResourceManager::new(client.clone(), Owner::kustomize_controller());
     let mut options = manager.apply_options(&name, &namespace);
     options.force = ks.spec.force;
+    // The controller's audit stamp changes with every write; it is no change to show.
+    options.stamp = Some(tether_apply::Stamp {
+        annotation: tether_api::keys::LAST_CHANGED_REVISION_ANNOTATION.to_owned(),
+        value: None,
+    });
     let mut errors = vec![];
     let mut diffs = match manager.diff(built.objects, &options).await {
         Ok(diffs) => diffs,
@@ -134,7 +139,8 @@ async fn diff(
         let stale = previous.diff(&new).with_context(|| {
             format!("invalid inventory in the status of Kustomization '{name}'")
         })?;
-        let delete = manager.delete_options(&name, &namespace);
+        let mut delete = manager.delete_options(&name, &namespace);
+        delete.stamp = options.stamp.clone();
         match manager.diff_prune(&stale, &delete).await {
             Ok(pruned) => diffs.extend(pruned),
             Err(e) => {

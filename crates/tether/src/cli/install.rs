@@ -83,6 +83,7 @@ pub async fn apply(
         wait_interval: Duration::from_millis(500),
         wait_timeout: timeout,
         concurrency: 4,
+        stamp: None,
     };
     manager
         .apply_all_staged(objects, &options)

@@ -1,5 +1,7 @@
 //! `tether trace KIND/NAME`: which Kustomization applied an object (its owner labels), from which
-//! source, path and revision, and how both are doing — the way back from a live object to Git.
+//! source, path and revision, which revision last changed the object (the controller's
+//! `tether.dev/last-changed-revision` annotation), and how both are doing — the way back from a
+//! live object to Git.
 
 use anyhow::{Context as _, bail};
 use kube::api::{Api, DynamicObject};
@@ -60,6 +62,12 @@ async fn trace(args: &Args) -> anyhow::Result<String> {
             Scope::Cluster => format!("{}/{name} not found", resource.kind),
         })?;
     let labels = object.metadata.labels.clone().unwrap_or_default();
+    let last_changed = object
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(keys::LAST_CHANGED_REVISION_ANNOTATION))
+        .cloned();
     let mut out = String::new();
     field(&mut out, "Object", &format!("{}/{name}", resource.kind));
     if caps.scope == Scope::Namespaced {
@@ -92,6 +100,15 @@ async fn trace(args: &Args) -> anyhow::Result<String> {
         &mut out,
         "Revision",
         status.last_applied_revision.as_deref().unwrap_or("-"),
+    );
+    // The annotation moves only when an apply writes the object, unlike the revision above,
+    // which moves with every commit the Kustomization applies.
+    field(
+        &mut out,
+        "Last changed",
+        last_changed.as_deref().unwrap_or(
+            "unknown (no apply has changed the object since tether began recording revisions)",
+        ),
     );
     ready(&mut out, ks.conditions());
     let source_ns = ks.source_namespace().unwrap_or(ks_ns).to_owned();
