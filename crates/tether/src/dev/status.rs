@@ -71,11 +71,14 @@ pub fn state(conditions: &[Condition], generation: i64, observed: i64) -> (State
         );
     };
     let message = format!("{} ({})", ready.message, ready.reason);
-    let current =
-        observed == generation && ready.observed_generation.is_none_or(|g| g == generation);
+    // The controller records the generation it reconciled on the condition; a failure leaves
+    // status.observedGeneration behind (as Flux's does), so only Ready needs both.
+    let condition_current = ready.observed_generation.is_none_or(|g| g == generation);
     let state = match ready.status.as_str() {
-        "True" if current => State::Ready,
-        "False" if current && FAILED_REASONS.contains(&ready.reason.as_str()) => State::Failed,
+        "True" if condition_current && observed == generation => State::Ready,
+        "False" if condition_current && FAILED_REASONS.contains(&ready.reason.as_str()) => {
+            State::Failed
+        }
         _ => State::Waiting,
     };
     (state, ready.status.clone(), message)
@@ -281,8 +284,10 @@ mod tests {
 
     #[test]
     fn waiting_reasons_are_not_failures() {
-        let build = [ready("False", "BuildFailed", 1)];
-        assert_eq!(state(&build, 1, 1).0, State::Failed);
+        // A failure leaves status.observedGeneration at the last success.
+        let build = [ready("False", "BuildFailed", 2)];
+        assert_eq!(state(&build, 2, 1).0, State::Failed);
+        assert_eq!(state(&build, 3, 1).0, State::Waiting);
         let deps = [ready("False", "DependencyNotReady", 1)];
         assert_eq!(state(&deps, 1, 1).0, State::Waiting);
         let progressing = [ready("Unknown", "Progressing", 1)];
