@@ -138,12 +138,22 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         Some(d) => d.join("artifacts"),
         None => scratch.path().join("artifacts"),
     };
+    let mut controller = args.flags.config(storage);
+    let artifacts_addr_file = args.data_dir.as_ref().map(|d| d.join("artifacts.addr"));
+    if controller.storage_addr.port() == 0
+        && let Some(addr) = artifacts_addr_file
+            .as_deref()
+            .and_then(plane::reuse_artifact_addr)
+    {
+        controller.storage_addr = addr;
+    }
     let plane = Plane::start(PlaneConfig {
         listen: args.listen,
         data_dir: args.data_dir.clone(),
         kubeconfig_out: kubeconfig_out.clone(),
-        controller: args.flags.config(storage),
+        controller,
         announce: true,
+        artifacts_addr_file,
     })
     .await?;
     let stop = plane.stop_handle();

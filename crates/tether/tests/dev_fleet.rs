@@ -176,6 +176,28 @@ fn dev_syncs_the_example_fleet_and_kubectl_sees_it() {
     dev.signal("TERM");
     let status = dev.wait_exit(Duration::from_secs(60));
     assert!(status.success(), "tether dev exited with {status}");
+
+    // A restart over the same data dir converges again on the same repository (its stored
+    // GitRepository names artifacts on the previous run's artifact server).
+    let mut again = Proc::spawn(
+        "dev-again",
+        &[
+            "dev".as_ref(),
+            "--listen=127.0.0.1:0".as_ref(),
+            "--metrics-addr=127.0.0.1:0".as_ref(),
+            "--data-dir".as_ref(),
+            data.as_os_str(),
+        ],
+        &[("NO_COLOR", "1")],
+        dir.path(),
+    );
+    again.wait_line("ready: export KUBECONFIG=", CONVERGE);
+    again.signal("TERM");
+    let status = again.wait_exit(Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "the second tether dev exited with {status}"
+    );
 }
 
 #[test]

@@ -116,6 +116,7 @@ async fn check_path(
         kubeconfig_out: None,
         controller,
         announce: false,
+        artifacts_addr_file: None,
     })
     .await?;
     let result = async {

@@ -20,6 +20,16 @@ pub struct PlaneConfig {
     pub controller: ControllerConfig,
     /// Print where the server, kubeconfig and controllers are (not for `--check`).
     pub announce: bool,
+    /// Remember the artifact server's address here (see [`reuse_artifact_addr`]).
+    pub artifacts_addr_file: Option<PathBuf>,
+}
+
+/// The artifact address of the previous run over this data dir, when it is free again.
+/// Stored GitRepositories name their artifact by URL, and one already at its revision is not
+/// rewritten, so a restart on a new port would leave Kustomizations fetching a dead URL.
+pub fn reuse_artifact_addr(file: &std::path::Path) -> Option<SocketAddr> {
+    let addr: SocketAddr = std::fs::read_to_string(file).ok()?.trim().parse().ok()?;
+    std::net::TcpListener::bind(addr).ok().map(|_| addr)
 }
 
 pub struct Plane {
@@ -71,6 +81,7 @@ impl Plane {
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let server_stop = server.stop_handle();
         let announce = config.announce;
+        let addr_file = config.artifacts_addr_file.clone();
         let controllers = tokio::spawn(tether_controller::run(
             cluster,
             config.controller,
@@ -81,6 +92,11 @@ impl Plane {
                 }
             },
             move |served| {
+                if let Some(file) = &addr_file
+                    && let Err(e) = std::fs::write(file, served.artifacts.to_string())
+                {
+                    tracing::warn!(error = %e, file = %file.display(), "cannot remember the artifact address");
+                }
                 if announce {
                     eprintln!(
                         "controllers running; artifacts on http://{}, metrics on {}",
