@@ -607,21 +607,6 @@ async fn a_controller_whose_crds_are_missing_still_stops_on_sigterm() {
     );
 }
 
-#[test]
-fn tether_dev_without_empty_refuses_to_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut dev = Proc::spawn(
-        "dev-full",
-        &["dev", "--listen=127.0.0.1:0", "--metrics-addr=127.0.0.1:0"],
-        &[],
-        dir.path(),
-    );
-    let status = dev.wait_exit(Duration::from_secs(30));
-    assert!(!status.success(), "tether dev without --empty succeeded");
-    let log = dev.log();
-    assert!(log.contains("--empty"), "{log}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn objects_applied_by_a_killed_controller_and_removed_from_git_meanwhile_are_not_orphaned() {
     let dir = tempfile::tempdir().unwrap();
