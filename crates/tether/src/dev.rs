@@ -98,8 +98,15 @@ enum Source {
     },
 }
 
-async fn serve(args: Args) -> anyhow::Result<()> {
+async fn serve(mut args: Args) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
+    // `file://` URLs and the printed `export KUBECONFIG=` need absolute paths: `--data-dir .tether`
+    // is what users type.
+    if let Some(dir) = &args.data_dir {
+        let absolute = std::path::absolute(dir)
+            .with_context(|| format!("cannot resolve --data-dir {}", dir.display()))?;
+        args.data_dir = Some(absolute);
+    }
     let scratch = tempfile::Builder::new()
         .prefix("tether-dev-")
         .tempdir()

@@ -202,13 +202,23 @@ fn dev_syncs_the_example_fleet_and_kubectl_sees_it() {
 
 #[test]
 fn once_exits_zero_when_the_example_fleet_is_ready() {
-    let out = tether(&[
-        "dev",
-        "--once",
-        "--listen=127.0.0.1:0",
-        "--metrics-addr=127.0.0.1:0",
-        "--timeout=5m",
-    ]);
+    // A relative --data-dir, as users type it (the fleet's file:// URL must still be absolute).
+    let cwd = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args([
+            "dev",
+            "--once",
+            "--listen=127.0.0.1:0",
+            "--metrics-addr=127.0.0.1:0",
+            "--timeout=5m",
+            "--data-dir",
+            ".tether",
+        ])
+        .current_dir(cwd.path())
+        .env("NO_COLOR", "1")
+        .env("TETHER_LOG", "warn")
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "tether dev --once failed ({}): {}",
@@ -217,6 +227,10 @@ fn once_exits_zero_when_the_example_fleet_is_ready() {
     );
     let stdout = text(&out.stdout);
     assert_eq!(stdout.lines().last(), Some("ready"), "{stdout}");
+    assert!(
+        cwd.path().join(".tether/fleet.git/HEAD").is_file(),
+        "the fleet repository lives in the relative data dir"
+    );
     let stderr = text(&out.stderr);
     // One progress line per Kustomization (no terminal: plain lines, no colour codes).
     assert!(
