@@ -226,7 +226,13 @@ fn once_exits_zero_when_the_example_fleet_is_ready() {
         text(&out.stderr)
     );
     let stdout = text(&out.stdout);
-    assert_eq!(stdout.lines().last(), Some("ready"), "{stdout}");
+    // With a data dir the kubeconfig stays, so --once says where it is, as an absolute path.
+    let kubeconfig = std::fs::canonicalize(cwd.path().join(".tether/kubeconfig")).unwrap();
+    assert_eq!(
+        stdout.lines().last(),
+        Some(format!("ready: export KUBECONFIG={}", kubeconfig.display()).as_str()),
+        "{stdout}"
+    );
     assert!(
         cwd.path().join(".tether/fleet.git/HEAD").is_file(),
         "the fleet repository lives in the relative data dir"
