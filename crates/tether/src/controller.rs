@@ -23,9 +23,10 @@ pub struct Flags {
     /// The host:port artifact URLs name (e.g. a Service address); the bound address by default.
     #[arg(long, value_name = "HOST:PORT")]
     storage_adv_addr: Option<String>,
-    /// Where `/metrics`, `/healthz` and `/readyz` are served.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    metrics_addr: SocketAddr,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served [default: 127.0.0.1:8080 for
+    /// `tether controller`, a free port for `tether dev`, so several can run on one machine].
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<SocketAddr>,
     /// How soon a Kustomization waiting on dependencies is retried.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     requeue_dependency: Duration,
@@ -86,9 +87,17 @@ impl Flags {
             storage_path: self.storage_path.clone().unwrap_or(storage),
             storage_addr: self.storage_addr,
             storage_adv_addr: self.storage_adv_addr.clone(),
-            metrics_addr: Some(self.metrics_addr),
+            metrics_addr: Some(
+                self.metrics_addr
+                    .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            ),
             leader_election: None,
         }
+    }
+
+    /// Whether `--metrics-addr` was given.
+    pub fn has_metrics_addr(&self) -> bool {
+        self.metrics_addr.is_some()
     }
 
     pub fn has_storage_path(&self) -> bool {

@@ -146,6 +146,9 @@ async fn serve(mut args: Args) -> anyhow::Result<()> {
         None => scratch.path().join("artifacts"),
     };
     let mut controller = args.flags.config(storage);
+    if !args.flags.has_metrics_addr() {
+        controller.metrics_addr = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+    }
     let artifacts_addr_file = args.data_dir.as_ref().map(|d| d.join("artifacts.addr"));
     if controller.storage_addr.port() == 0
         && let Some(addr) = artifacts_addr_file

@@ -82,7 +82,8 @@ impl Plane {
         let server_stop = server.stop_handle();
         let announce = config.announce;
         let addr_file = config.artifacts_addr_file.clone();
-        let controllers = tokio::spawn(tether_controller::run(
+        let on_failure = server.stop_handle();
+        let run = tether_controller::run(
             cluster,
             config.controller,
             async move {
@@ -107,7 +108,16 @@ impl Plane {
                     );
                 }
             },
-        ));
+        );
+        // Controllers that cannot run (a metrics port in use, say) stop `tether dev` with their
+        // error instead of leaving a control plane that never reconciles anything.
+        let controllers = tokio::spawn(async move {
+            let result = run.await;
+            if result.is_err() {
+                on_failure.stop();
+            }
+            result
+        });
         Ok(Plane {
             server,
             client,
