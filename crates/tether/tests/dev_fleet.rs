@@ -461,3 +461,26 @@ fn check_fails_naming_the_cluster_path_and_object() {
     );
     assert!(error.contains("missing-patch.yaml"), "{error}");
 }
+
+#[test]
+fn controllers_that_cannot_start_stop_dev_with_their_error() {
+    // The metrics address is taken: the controllers cannot run, so dev must not pretend to.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = tether(&[
+        "dev",
+        "--empty",
+        "--listen=127.0.0.1:0",
+        "--metrics-addr",
+        &addr,
+    ]);
+    assert!(
+        !out.status.success(),
+        "tether dev kept running without its controllers"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot serve metrics on {addr}")),
+        "{stderr}"
+    );
+}
