@@ -152,6 +152,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
                     .metrics
                     .map_or_else(|| "-".to_owned(), |m| format!("http://{m}/metrics"))
             );
+            if let Some(addr) = served.receiver {
+                eprintln!("receiver webhooks on http://{addr}/hook/");
+            }
         },
     )
     .await;
