@@ -109,7 +109,11 @@ async fn start_dev(dir: &Path) -> anyhow::Result<(tokio::process::Child, kube::C
         ])
         .arg("--kubeconfig-out")
         .arg(&kubeconfig)
-        .env("TETHER_LOG", "warn")
+        // Quiet unless asked (`TETHER_LOG=info tether bench webhook` shows where time goes).
+        .env(
+            "TETHER_LOG",
+            std::env::var("TETHER_LOG").unwrap_or_else(|_| "warn".to_owned()),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
