@@ -5,6 +5,8 @@
 //! (a) `webhook`: GitRepository and Kustomization at `interval: 1h`, a GitHub Receiver on the
 //!     GitRepository, and a signed `push` webhook posted right after the push, or
 //! (b) `poll`: GitRepository `interval: 1s` (Kustomizations follow new artifacts at once).
+//! Commits are spaced by a pause spread evenly over 0–1 s, so polling is measured at every
+//! phase of its interval rather than always right after the previous reconcile.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -241,6 +243,10 @@ async fn one_mode(webhook: bool, args: &Args) -> anyhow::Result<Vec<Duration>> {
     let http = reqwest::Client::new();
     let mut took = Vec::new();
     for i in 1..=args.iterations + 1 {
+        // Commits land at evenly spread phases of the 1s poll (a polled change waits half an
+        // interval on average); without this pause each push would follow the reconcile that
+        // applied the previous one, and wait a whole interval every time.
+        tokio::time::sleep(Duration::from_millis((i as u64 * 370) % 1000)).await;
         std::fs::write(work.join("app/settings.yaml"), config_map(i))?;
         git(&work, &["commit", "-q", "-am", &i.to_string()])?;
         git(&work, &["push", "-q", &bare_str, "main"])?;
