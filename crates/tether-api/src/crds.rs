@@ -4,11 +4,15 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::CustomResourceExt;
 use serde_json::Value;
 
-use crate::{GitRepository, Kustomization};
+use crate::{GitRepository, Kustomization, Receiver};
 
-/// The CRDs, in a stable order: GitRepository, Kustomization.
+/// The CRDs, in a stable order: GitRepository, Kustomization, Receiver.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![tidy(GitRepository::crd()), tidy(Kustomization::crd())]
+    vec![
+        tidy(GitRepository::crd()),
+        tidy(Kustomization::crd()),
+        tidy(Receiver::crd()),
+    ]
 }
 
 /// [`crds`] as one YAML stream (what `crates/tether-api/crds/crds.yaml` holds).

@@ -6,6 +6,8 @@
 //! - [`GitRepository`] (`source.toolkit.fluxcd.io/v1`) and [`Kustomization`]
 //!   (`kustomize.toolkit.fluxcd.io/v1`): `kube::CustomResource` types with Flux's fields,
 //!   status, short names (`gitrepo`, `ks`), category (`flux`), printer columns and defaults.
+//! - [`Receiver`] (`notification.toolkit.fluxcd.io/v1`): Flux's incoming webhook, with
+//!   [`webhook_path`] (Flux's `/hook/<sha256>`) and the [`ReceiverType`]s tether validates.
 //! - [`crds`] / [`crds_yaml`]: their CustomResourceDefinitions, generated from the types;
 //!   `crds/crds.yaml` is the checked-in copy (a test fails when it is stale; regenerate with
 //!   `TETHER_BLESS=1 cargo test -p tether-api`).
@@ -47,6 +49,7 @@ mod inventory;
 pub mod keys;
 mod kustomize;
 mod meta;
+mod receiver;
 mod revision;
 mod source;
 
@@ -62,6 +65,11 @@ pub use kustomize::{
 pub use meta::{
     KubeConfigReference, LocalObjectReference, NamespacedObjectKindReference,
     NamespacedObjectReference, SecretKeyReference,
+};
+pub use receiver::{
+    CrossNamespaceObjectReference, DEFAULT_RECEIVER_INTERVAL, NOTIFICATION_GROUP, RECEIVER_KIND,
+    RECEIVER_RESOURCE_KINDS, RECEIVER_TOKEN_KEY, RECEIVER_TYPES, RECEIVER_WEBHOOK_PATH, Receiver,
+    ReceiverSpec, ReceiverStatus, ReceiverType, webhook_path,
 };
 pub use revision::{Algorithm, Revision, RevisionError, same_revision};
 pub use source::{

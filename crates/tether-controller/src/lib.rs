@@ -6,7 +6,9 @@
 //!    downloaded from it by URL, as Flux's controllers do, so the Kubernetes API stays the only
 //!    shared state) and the metrics server (`/metrics`, `/healthz`, `/readyz`);
 //! 2. with leader election, wait until this replica holds the Lease;
-//! 3. run both reconcilers ([`gitrepository`], [`kustomization`]) until shutdown, or until the
+//!    and, with `receiver_addr`, the webhook server of Flux's Receivers ([`receiver`]), which
+//!    answers on every replica, leader or not (it only annotates objects);
+//! 3. run the reconcilers ([`gitrepository`], [`kustomization`], [`receiver`]) until shutdown, or until the
 //!    lease is lost (then return [`RunError::LeadershipLost`]: the process should exit, as
 //!    controller-runtime's managers do, and a standby takes over);
 //! 4. on shutdown, let running reconciles finish, then release the Lease.
@@ -27,6 +29,7 @@ mod install;
 pub mod kustomization;
 pub mod leader;
 pub mod metrics;
+pub mod receiver;
 mod run;
 
 use std::net::SocketAddr;
@@ -56,6 +59,8 @@ pub struct ControllerConfig {
     pub metrics_addr: Option<SocketAddr>,
     /// Lease to hold before reconciling; `None` reconciles at once.
     pub leader_election: Option<LeaderConfig>,
+    /// Where Receiver webhooks are served (port 0 picks one); `None` serves none.
+    pub receiver_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +73,12 @@ pub enum RunError {
     },
     #[error("cannot serve metrics on {addr}: {source}")]
     Metrics {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot serve Receiver webhooks on {addr}: {source}")]
+    Receiver {
         addr: SocketAddr,
         #[source]
         source: std::io::Error,
@@ -85,6 +96,8 @@ pub enum RunError {
 pub struct Served {
     pub artifacts: SocketAddr,
     pub metrics: Option<SocketAddr>,
+    /// Where Receiver webhooks are answered (`http://<addr>/hook/…`).
+    pub receiver: Option<SocketAddr>,
 }
 
 /// Runs the controllers against `cluster` until `shutdown` resolves (see the crate docs).
@@ -118,6 +131,7 @@ pub async fn run(
     let mut served = Served {
         artifacts: server.addr(),
         metrics: None,
+        receiver: None,
     };
     if let Some(addr) = config.metrics_addr {
         let listener = metrics::bind(addr)
@@ -130,6 +144,22 @@ pub async fn run(
             if let Err(e) = m.serve(listener, stop).await {
                 tracing::error!(error = %e, "metrics server stopped");
             }
+        });
+    }
+    if let Some(addr) = config.receiver_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| RunError::Receiver { addr, source })?;
+        served.receiver = listener.local_addr().ok();
+        let (receivers, watch) = receiver::watch(client.clone());
+        let watch = tokio::spawn(watch);
+        let stop = shutdown.clone();
+        let client = client.clone();
+        tokio::spawn(async move {
+            if let Err(e) = receiver::serve(listener, client, receivers, stop).await {
+                tracing::error!(error = %e, "receiver server stopped");
+            }
+            watch.abort();
         });
     }
     on_serving(&served);

@@ -8,6 +8,8 @@
 //!   that depend on it (Flux only polls every `--requeue-dependency`).
 //! - Same for GitRepositories: generation and requestedAt changes, deletion, the interval; and a
 //!   GitRepository whose artifact changes triggers the GitRepositories that `include` it.
+//! - Receivers: generation and requestedAt changes, deletion, the interval (and a retry while
+//!   their token Secret is missing).
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -19,17 +21,23 @@ use kube::runtime::controller::{Action, Config, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
-use tether_api::{GitRepository, Kustomization, keys};
+use tether_api::{GitRepository, Kustomization, Receiver, keys};
 
 use crate::context::Context;
 use crate::gitrepository;
 use crate::kustomization;
+use crate::receiver;
 
 /// How many objects of each kind reconcile at once.
 #[derive(Debug, Clone, Copy)]
 pub struct Concurrency {
     pub git_repositories: u16,
     pub kustomizations: u16,
+}
+
+impl Concurrency {
+    /// Receivers only read a Secret and write a status: a couple at a time is plenty.
+    const RECEIVERS: u16 = 2;
 }
 
 /// What makes an object worth reconciling again: its generation, the requestedAt annotation,
@@ -188,27 +196,49 @@ pub async fn run_controllers(
             includers_of(&includers_store, &repo)
         })
         .graceful_shutdown_on(shutdown.clone())
-        .run(gitrepository::reconcile, error_policy, ctx)
+        .run(gitrepository::reconcile, error_policy, ctx.clone())
         .for_each(|result| async move {
             if let Err(e) = result {
                 tracing::warn!(error = %e, "gitrepository controller");
             }
         });
+
+    let (rcv_store, rcv_writer) = reflector::store();
+    let rcv_store_ready = rcv_store.clone();
+    let rcv_triggers = watcher(
+        Api::<Receiver>::all(ctx.client.clone()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .modify(strip_managed_fields)
+    .reflect(rcv_writer)
+    .applied_objects()
+    .predicate_filter(spec_or_request, Default::default());
+    let receivers = Controller::for_stream(rcv_triggers, rcv_store)
+        .with_config(Config::default().concurrency(Concurrency::RECEIVERS))
+        .graceful_shutdown_on(shutdown.clone())
+        .run(receiver::reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "receiver controller");
+            }
+        });
     // kube-runtime starts reconciling only once a store has listed, and drains only after that:
     // with a CRD missing (never listed) a graceful shutdown would wait forever. Nothing can be
     // reconciling then, so stop at once; otherwise give running reconciles a bounded grace.
-    let stores = (ks_store_ready, repo_store_ready);
+    let stores = (ks_store_ready, repo_store_ready, rcv_store_ready);
     let deadline = async move {
         shutdown.await;
         let listed = stores.0.wait_until_ready().now_or_never().is_some()
-            && stores.1.wait_until_ready().now_or_never().is_some();
+            && stores.1.wait_until_ready().now_or_never().is_some()
+            && stores.2.wait_until_ready().now_or_never().is_some();
         if listed {
             tokio::time::sleep(SHUTDOWN_GRACE).await;
             tracing::warn!(grace = ?SHUTDOWN_GRACE, "reconciles still running after the shutdown grace period; stopping them");
         }
     };
     tokio::select! {
-        _ = futures::future::join(kustomizations, repositories) => {}
+        _ = futures::future::join3(kustomizations, repositories, receivers) => {}
         () = deadline => {}
     }
 }

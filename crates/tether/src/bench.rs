@@ -43,6 +43,8 @@ pub enum Target {
     Gitops(gitops::Args),
     /// Listing N objects: `kubectl get -A` and a JSON list, timed, and the server's memory.
     List(list::Args),
+    /// Commit-to-applied latency of a one-object change: Receiver webhook vs 1s polling.
+    Webhook(webhook::Args),
 }
 
 #[path = "bench_kustomize.rs"]
@@ -54,6 +56,9 @@ mod gitops;
 #[path = "bench_list.rs"]
 mod list;
 
+#[path = "bench_webhook.rs"]
+mod webhook;
+
 /// Set in the re-executed, pinned benchmark process.
 const PINNED_ENV: &str = "TETHER_BENCH_CLIENT_PINNED";
 
@@ -63,6 +68,7 @@ pub fn run(target: Target) -> anyhow::Result<()> {
         Target::Kustomize(args) => return kustomize::run(args),
         Target::Gitops(args) => return gitops::run(args),
         Target::List(args) => return list::run(args),
+        Target::Webhook(args) => return webhook::run(args),
     };
     if let Some(status) = pin_client(&args.server_cpu)? {
         return if status.success() {

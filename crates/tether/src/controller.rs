@@ -37,6 +37,10 @@ pub struct Flags {
     /// sets no `spec.serviceAccountName`, so tenants get only what RBAC grants them.
     #[arg(long, value_name = "NAME")]
     default_service_account: Option<String>,
+    /// Where Flux's Receiver webhooks are answered (`/hook/…`; Flux's notification-controller
+    /// uses :9292); port 0 picks a free port, printed at start.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    receiver_addr: SocketAddr,
 }
 
 /// `tether controller` flags.
@@ -92,6 +96,7 @@ impl Flags {
                     .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
             ),
             leader_election: None,
+            receiver_addr: Some(self.receiver_addr),
         }
     }
 
@@ -165,10 +170,13 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         });
     }
     tether_controller::run(cluster, config, shutdown, |served| {
-        // One line scripts can wait for.
+        // One line scripts can wait for (metrics last: tests read up to its end).
         println!(
-            "artifacts on http://{}, metrics on {}",
+            "artifacts on http://{}, webhooks on {}, metrics on {}",
             served.artifacts,
+            served
+                .receiver
+                .map_or_else(|| "-".to_owned(), |r| format!("http://{r}/hook/")),
             served
                 .metrics
                 .map_or_else(|| "-".to_owned(), |m| format!("http://{m}/metrics"))

@@ -145,9 +145,11 @@ async fn install_check_and_uninstall_against_tether_dev() {
             "Namespace/tether-system",
             "CustomResourceDefinition/gitrepositories.source.toolkit.fluxcd.io",
             "CustomResourceDefinition/kustomizations.kustomize.toolkit.fluxcd.io",
+            "CustomResourceDefinition/receivers.notification.toolkit.fluxcd.io",
             "ServiceAccount/tether-controller",
             "ClusterRoleBinding/cluster-reconciler-tether-system",
             "Service/tether-controller",
+            "Service/webhook-receiver",
             "Deployment/tether-controller",
         ]
     );

@@ -58,6 +58,7 @@ impl Cluster {
             storage_adv_addr: None,
             metrics_addr: Some("127.0.0.1:0".parse().unwrap()),
             leader_election: None,
+            receiver_addr: None,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (served_tx, served_rx) = std::sync::mpsc::channel();

@@ -1,7 +1,8 @@
 //! The manifests `tether install` applies and `tether bootstrap` commits: tether's CRDs, its
 //! namespace, a ServiceAccount bound to cluster-admin (the controller applies whatever the
 //! repository holds, as Flux's kustomize-controller does), a Deployment running
-//! `tether controller`, and a Service for its artifact server.
+//! `tether controller`, a Service for its artifact server, and Flux's `webhook-receiver`
+//! Service for Receiver webhooks (expose it with an Ingress to let GitHub reach it).
 
 use serde_json::{Value, json};
 
@@ -11,6 +12,8 @@ pub const PART_OF: (&str, &str) = ("app.kubernetes.io/part-of", "tether");
 pub const CONTROLLER: &str = "tether-controller";
 /// The Lease the controller holds while it works (`tether controller`'s default).
 pub const LEADER_LEASE: &str = "tether-controller-leader-election";
+/// The Service in front of the Receiver webhook server (Flux's name).
+pub const WEBHOOK_RECEIVER: &str = "webhook-receiver";
 /// The default image: tether's release of this version.
 pub const DEFAULT_IMAGE: &str =
     concat!("ghcr.io/tether-gitops/tether:v", env!("CARGO_PKG_VERSION"));
@@ -79,6 +82,15 @@ pub fn components(flags: &ComponentFlags, namespace: &str) -> Vec<Value> {
             "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}],
         },
     })));
+    objects.push(with_labels(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": WEBHOOK_RECEIVER, "namespace": namespace},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {"app": CONTROLLER},
+            "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http-webhook"}],
+        },
+    })));
     objects.push(with_labels(deployment(flags, namespace)));
     objects
 }
@@ -106,6 +118,7 @@ fn deployment(flags: &ComponentFlags, namespace: &str) -> Value {
             flags.cluster_domain
         ),
         "--metrics-addr=0.0.0.0:8080".to_owned(),
+        "--receiver-addr=0.0.0.0:9292".to_owned(),
         "--leader-election-namespace=$(RUNTIME_NAMESPACE)".to_owned(),
     ];
     let probe = |path: &str| json!({"httpGet": {"path": path, "port": "http-prom"}});
@@ -122,6 +135,7 @@ fn deployment(flags: &ComponentFlags, namespace: &str) -> Value {
             "ports": [
                 {"containerPort": 9090, "name": "http", "protocol": "TCP"},
                 {"containerPort": 8080, "name": "http-prom", "protocol": "TCP"},
+                {"containerPort": 9292, "name": "http-webhook", "protocol": "TCP"},
             ],
             "readinessProbe": probe("/readyz"),
             "livenessProbe": probe("/healthz"),
@@ -197,8 +211,10 @@ mod tests {
                 "Namespace",
                 "CustomResourceDefinition",
                 "CustomResourceDefinition",
+                "CustomResourceDefinition",
                 "ServiceAccount",
                 "ClusterRoleBinding",
+                "Service",
                 "Service",
                 "Deployment"
             ]
@@ -232,6 +248,19 @@ mod tests {
             .collect();
         assert!(args.contains(&"--concurrent=8"), "{args:?}");
         assert!(args.contains(&"--log=debug"), "{args:?}");
+        assert!(args.contains(&"--receiver-addr=0.0.0.0:9292"), "{args:?}");
+        let webhook = objects
+            .iter()
+            .find(|o| o["metadata"]["name"] == WEBHOOK_RECEIVER)
+            .unwrap();
+        assert_eq!(webhook["spec"]["ports"][0]["targetPort"], "http-webhook");
+        assert!(
+            pod["containers"][0]["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "http-webhook" && p["containerPort"] == 9292)
+        );
         assert!(
             args.contains(
                 &"--storage-adv-addr=tether-controller.$(RUNTIME_NAMESPACE).svc.cluster.local."

@@ -1,4 +1,5 @@
-//! `tether create source git`, `create secret git` and `create kustomization`: build the object
+//! `tether create source git`, `create secret git`, `create kustomization` and
+//! `create receiver`: build the object
 //! from flags, then either print it (`--export`, for committing to Git) or apply it with
 //! server-side apply (field manager `tether`) and wait until it is Ready, as `flux create` does.
 
@@ -34,6 +35,39 @@ enum What {
     /// A Kustomization.
     #[command(alias = "ks")]
     Kustomization(KustomizationFlags),
+    /// A Receiver: a webhook that reconciles its resources when called (with its token Secret).
+    #[command(alias = "rcv")]
+    Receiver(ReceiverFlags),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReceiverFlags {
+    name: String,
+    /// Who calls the webhook: generic, generic-hmac or github.
+    #[arg(long = "type", value_name = "TYPE")]
+    receiver_type: String,
+    /// Event types to handle (e.g. `push`, `ping` for GitHub); all when none.
+    #[arg(long = "event")]
+    events: Vec<String>,
+    /// Objects to reconcile, as `Kind/NAME[.NAMESPACE]` (`Kind/*` needs --match-label).
+    #[arg(long = "resource", required = true)]
+    resources: Vec<String>,
+    /// Labels (`key=value`) selecting the objects of `Kind/*` resources.
+    #[arg(long = "match-label")]
+    match_labels: Vec<String>,
+    /// Secret whose `token` key validates the webhooks.
+    #[arg(long)]
+    secret_ref: String,
+    /// Store this token in the Secret (created or replaced); without it or
+    /// --generate-token, the Secret must exist.
+    #[arg(long, conflicts_with = "generate_token")]
+    token: Option<String>,
+    /// Store a new random token in the Secret and print it (configure the sender with it).
+    #[arg(long)]
+    generate_token: bool,
+    /// How often the Receiver re-reads its Secret.
+    #[arg(long, default_value = "10m")]
+    interval: String,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -151,12 +185,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         What::Source(SourceKind::Git(flags)) => git_repository(flags, &ns)?,
         What::Secret(SecretKind::Git(flags)) => git_secret(flags, &ns)?,
         What::Kustomization(flags) => kustomization(flags, &ns)?,
+        What::Receiver(flags) => receiver(flags, &ns)?,
+    };
+    let token_secret = match &args.what {
+        What::Receiver(flags) => receiver_secret(flags, &ns)?,
+        _ => None,
     };
     if args.export {
+        if let Some(secret) = &token_secret {
+            print!("---\n{}", tether_yaml::to_yaml(secret));
+        }
         print!("---\n{}", tether_yaml::to_yaml(&object));
         return Ok(());
     }
     let runtime = super::runtime()?;
+    if let Some(secret) = token_secret {
+        runtime.block_on(apply_and_wait(&args.cluster, secret))?;
+    }
     let mut object = object;
     if matches!(args.what, What::Kustomization(_)) {
         runtime.block_on(require_source(&args.cluster, &object))?;
@@ -348,6 +393,85 @@ fn kustomization(flags: &KustomizationFlags, ns: &str) -> anyhow::Result<Value> 
     }))
 }
 
+fn receiver(flags: &ReceiverFlags, ns: &str) -> anyhow::Result<Value> {
+    check_duration("--interval", &flags.interval)?;
+    if tether_api::ReceiverType::parse(&flags.receiver_type).is_none() {
+        bail!(
+            "--type '{}': tether supports generic, generic-hmac and github receivers",
+            flags.receiver_type
+        );
+    }
+    let mut labels = serde_json::Map::new();
+    for label in &flags.match_labels {
+        let Some((k, v)) = label.split_once('=') else {
+            bail!("--match-label '{label}': expected key=value");
+        };
+        labels.insert(k.to_owned(), json!(v));
+    }
+    let mut resources = Vec::new();
+    for resource in &flags.resources {
+        let Some((kind, rest)) = resource.split_once('/') else {
+            bail!("--resource '{resource}': expected Kind/NAME[.NAMESPACE]");
+        };
+        if !tether_api::RECEIVER_RESOURCE_KINDS.contains(&kind) {
+            bail!(
+                "--resource '{resource}': a Receiver can notify {}",
+                tether_api::RECEIVER_RESOURCE_KINDS.join(", ")
+            );
+        }
+        let (name, namespace) = if rest == "*" {
+            ("*", None)
+        } else {
+            split_namespace(rest)
+        };
+        let mut r = json!({"kind": kind, "name": name});
+        if let Some(n) = namespace {
+            r["namespace"] = json!(n);
+        }
+        if name == "*" {
+            if labels.is_empty() {
+                bail!("--resource '{resource}': the wildcard '*' needs --match-label");
+            }
+            r["matchLabels"] = Value::Object(labels.clone());
+        }
+        resources.push(r);
+    }
+    let mut spec = json!({
+        "type": flags.receiver_type, "interval": flags.interval,
+        "resources": resources, "secretRef": {"name": flags.secret_ref},
+    });
+    if !flags.events.is_empty() {
+        spec["events"] = json!(flags.events);
+    }
+    Ok(json!({
+        "apiVersion": "notification.toolkit.fluxcd.io/v1", "kind": "Receiver",
+        "metadata": {"name": flags.name, "namespace": ns}, "spec": spec,
+    }))
+}
+
+/// The token Secret of `create receiver --token/--generate-token` (a generated token is
+/// printed, since the webhook's sender needs it).
+fn receiver_secret(flags: &ReceiverFlags, ns: &str) -> anyhow::Result<Option<Value>> {
+    let token = match (&flags.token, flags.generate_token) {
+        (Some(t), _) if t.is_empty() => bail!("--token must not be empty"),
+        (Some(t), _) => t.clone(),
+        (None, true) => {
+            use ssh_key::rand_core::RngCore as _;
+            let mut bytes = [0u8; 24];
+            ssh_key::rand_core::OsRng.fill_bytes(&mut bytes);
+            let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            eprintln!("✔ generated token: {token}");
+            token
+        }
+        (None, false) => return Ok(None),
+    };
+    Ok(Some(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": flags.secret_ref, "namespace": ns},
+        "stringData": {"token": token},
+    })))
+}
+
 /// `name.namespace` → (`name`, `Some(namespace)`).
 fn split_namespace(text: &str) -> (&str, Option<&str>) {
     match text.split_once('.') {
@@ -405,6 +529,7 @@ async fn apply_and_wait(cluster: &ClusterArgs, object: Value) -> anyhow::Result<
     let (group, version, plural) = match kind.as_str() {
         "GitRepository" => ("source.toolkit.fluxcd.io", "v1", "gitrepositories"),
         "Kustomization" => ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
+        "Receiver" => ("notification.toolkit.fluxcd.io", "v1", "receivers"),
         _ => ("", "v1", "secrets"),
     };
     let resource = ApiResource {

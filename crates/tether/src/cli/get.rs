@@ -1,10 +1,10 @@
-//! `tether get sources git | kustomizations | all`: Flux's status columns as a kubectl-like
+//! `tether get sources git | kustomizations | receivers | all`: Flux's status columns as a kubectl-like
 //! table, or the objects as YAML/JSON.
 
 use anyhow::Context as _;
 use kube::api::{Api, ListParams};
 use kube::{Resource, ResourceExt};
-use tether_api::{GitRepository, Kustomization};
+use tether_api::{GitRepository, Kustomization, Receiver};
 
 use super::table::{age, render};
 use super::{ClusterArgs, Output, render_objects};
@@ -34,7 +34,13 @@ enum What {
         /// Only this one.
         name: Option<String>,
     },
-    /// Every GitRepository and Kustomization.
+    /// Receivers (the REVISION column shows their webhook path).
+    #[command(alias = "receiver", alias = "rcv")]
+    Receivers {
+        /// Only this one.
+        name: Option<String>,
+    },
+    /// Every GitRepository, Kustomization and Receiver.
     All,
 }
 
@@ -79,10 +85,11 @@ async fn watch(args: &Args, shown: &[Row]) -> anyhow::Result<()> {
     use futures::StreamExt as _;
     use kube::runtime::{WatchStreamExt as _, watcher};
     let client = args.cluster.client().await?;
-    let (repos, kss) = match &args.what {
-        What::Sources(SourceKind::Git { name }) => (Some(name.clone()), None),
-        What::Kustomizations { name } => (None, Some(name.clone())),
-        What::All => (Some(None), Some(None)),
+    let (repos, kss, rcvs) = match &args.what {
+        What::Sources(SourceKind::Git { name }) => (Some(name.clone()), None, None),
+        What::Kustomizations { name } => (None, Some(name.clone()), None),
+        What::Receivers { name } => (None, None, Some(name.clone())),
+        What::All => (Some(None), Some(None), Some(None)),
     };
     let config = |only: &Option<String>| match only {
         Some(name) => watcher::Config::default().fields(&format!("metadata.name={name}")),
@@ -104,6 +111,15 @@ async fn watch(args: &Args, shown: &[Row]) -> anyhow::Result<()> {
             watcher(api, config(&only))
                 .applied_objects()
                 .map(|r| r.map(|ks| ks_row(&ks)))
+                .boxed(),
+        );
+    }
+    if let Some(only) = rcvs {
+        let api: Api<Receiver> = scoped(&client, &args.cluster);
+        streams.push(
+            watcher(api, config(&only))
+                .applied_objects()
+                .map(|r| r.map(|rcv| receiver_row(&rcv)))
                 .boxed(),
         );
     }
@@ -175,15 +191,25 @@ fn ks_row(ks: &Kustomization) -> Row {
     }
 }
 
+fn receiver_row(rcv: &Receiver) -> Row {
+    Row {
+        kind: "receiver",
+        revision: rcv.webhook_path().unwrap_or_default().to_owned(),
+        suspended: rcv.spec.suspend,
+        ..common(rcv, rcv.conditions())
+    }
+}
+
 /// What `tether get` prints for `args`, and the rows it shows.
 async fn get(args: &Args) -> anyhow::Result<(String, Vec<Row>)> {
     let client = args.cluster.client().await?;
     let mut rows = Vec::new();
     let mut objects = Vec::new();
-    let (repos, kss) = match &args.what {
-        What::Sources(SourceKind::Git { name }) => (Some(name.as_deref()), None),
-        What::Kustomizations { name } => (None, Some(name.as_deref())),
-        What::All => (Some(None), Some(None)),
+    let (repos, kss, rcvs) = match &args.what {
+        What::Sources(SourceKind::Git { name }) => (Some(name.as_deref()), None, None),
+        What::Kustomizations { name } => (None, Some(name.as_deref()), None),
+        What::Receivers { name } => (None, None, Some(name.as_deref())),
+        What::All => (Some(None), Some(None), Some(None)),
     };
     if let Some(only) = repos {
         for repo in list::<GitRepository>(&client, &args.cluster, only).await? {
@@ -195,6 +221,22 @@ async fn get(args: &Args) -> anyhow::Result<(String, Vec<Row>)> {
         for ks in list::<Kustomization>(&client, &args.cluster, only).await? {
             objects.push(serde_json::to_value(&ks)?);
             rows.push(ks_row(&ks));
+        }
+    }
+    if let Some(only) = rcvs {
+        let found = match list::<Receiver>(&client, &args.cluster, only).await {
+            Ok(found) => found,
+            // A cluster installed before Receivers existed has no such CRD: `get all` still
+            // lists the rest.
+            Err(e) if matches!(args.what, What::All) => {
+                tracing::debug!(error = %e, "cannot list Receivers");
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        for rcv in found {
+            objects.push(serde_json::to_value(&rcv)?);
+            rows.push(receiver_row(&rcv));
         }
     }
     if let Some(text) = render_objects(args.output, &objects) {

@@ -106,6 +106,9 @@ impl Plane {
                             .metrics
                             .map_or_else(|| "-".to_owned(), |m| format!("http://{m}/metrics"))
                     );
+                    if let Some(addr) = served.receiver {
+                        eprintln!("receiver webhooks on http://{addr}/hook/");
+                    }
                 }
             },
         );
