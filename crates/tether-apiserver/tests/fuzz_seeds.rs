@@ -10,6 +10,9 @@ mod request_target;
 #[path = "../fuzz/checks/protobuf_decode.rs"]
 mod protobuf_target;
 
+#[path = "../fuzz/checks/body_decode.rs"]
+mod body_target;
+
 fn inputs(target: &str) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/seeds")
@@ -39,5 +42,13 @@ fn protobuf_target_seeds_replay() {
     for (file, data) in inputs("protobuf_decode") {
         eprintln!("replaying {}", file.display());
         protobuf_target::check(&data);
+    }
+}
+
+#[test]
+fn body_decode_target_seeds_replay() {
+    for (file, data) in inputs("body_decode") {
+        eprintln!("replaying {}", file.display());
+        body_target::check(&data);
     }
 }
