@@ -141,7 +141,8 @@ fn cluster_paths_hold_the_bootstrap_layout_and_ordered_kustomizations() {
     let local = std::fs::read(root.join("clusters/local/tether-system/components.yaml")).unwrap();
     assert!(
         local == export.stdout,
-        "clusters/local/tether-system/components.yaml differs from `tether install --export`"
+        "clusters/local/tether-system/components.yaml differs from `tether install --export`; \
+         regenerate it (and staging's, production's) with `tether install --export > …`"
     );
 }
 
