@@ -219,15 +219,18 @@ pub fn resources(crd: &Value) -> Vec<Resource> {
             name_rule: NameRule::Subdomain,
             tracks_generation: true,
             field_selectors: vec![],
-            origin: Origin::Custom {
-                crd: object::name(crd).to_owned(),
-                printer_columns: printer_columns(v),
-                schema: Arc::new(compile_schema(v)),
-                openapi: Arc::new(
-                    v.pointer("/schema/openAPIV3Schema")
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                ),
+            origin: {
+                let openapi = v
+                    .pointer("/schema/openAPIV3Schema")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                Origin::Custom {
+                    crd: object::name(crd).to_owned(),
+                    printer_columns: printer_columns(v),
+                    schema: Arc::new(compile_schema(v)),
+                    declares_defaults: crate::crvalidation::declares_defaults(&openapi),
+                    openapi: Arc::new(openapi),
+                }
             },
         })
         .collect()

@@ -29,6 +29,20 @@ pub fn apply_defaults(schema: &Value, object: &mut Value) {
     default_node(schema, object);
 }
 
+/// Whether `schema` declares a `default` anywhere [`apply_defaults`] looks (properties,
+/// `additionalProperties`, `items`), computed once per CRD version.
+pub fn declares_defaults(schema: &Value) -> bool {
+    schema.get("default").is_some()
+        || schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| p.values().any(declares_defaults))
+        || ["additionalProperties", "items"]
+            .iter()
+            .filter_map(|key| schema.get(*key).filter(|s| s.is_object()))
+            .any(declares_defaults)
+}
+
 /// Whether [`apply_defaults`] would add a default to `object`: a stored object written before
 /// its schema gained a default is defaulted when read, as upstream's storage decoder does. A
 /// read-only walk, so objects that need nothing are served without a copy.
@@ -620,6 +634,10 @@ mod tests {
             apply_defaults(&schema(), &mut defaulted);
             assert_eq!(needs_defaults(&schema(), &o), defaulted != o, "{o}");
         }
+        assert!(declares_defaults(&schema()));
+        let plain = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "properties": {"items": {"type": "array", "items": {"type": "string"}}}}}});
+        assert!(!declares_defaults(&plain));
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum Origin {
         schema: Arc<tether_schema::ObjectSchema>,
         /// The version's `openAPIV3Schema` as written, for defaults and value validation.
         openapi: Arc<serde_json::Value>,
+        /// Whether that schema declares any `default`: reads skip the defaulting walk otherwise.
+        declares_defaults: bool,
     },
 }
 

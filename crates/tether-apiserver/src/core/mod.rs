@@ -70,7 +70,7 @@ impl Output {
 /// resource differ only in `apiVersion` (conversion strategy `None`).
 /// Whether a stored custom resource predates a default of its schema (see [`present`]).
 pub fn needs_read_defaults(r: &Resource, value: &Value) -> bool {
-    matches!(&r.origin, Origin::Custom { openapi, .. }
+    matches!(&r.origin, Origin::Custom { openapi, declares_defaults: true, .. }
         if crate::crvalidation::needs_defaults(openapi, value))
 }
 
