@@ -112,25 +112,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     })
 }
 
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    let status = std::process::Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=bench",
-            "-c",
-            "user.email=bench@example.com",
-        ])
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .context("cannot run git")?;
-    if !status.success() {
-        bail!("git {args:?} failed");
-    }
-    Ok(())
-}
-
 async fn one_run(n: usize, args: &Args) -> anyhow::Result<(Duration, u64)> {
     let dir = tempfile::tempdir()?;
     // The repository: one path, used by every Kustomization.
@@ -219,4 +200,8 @@ async fn one_run(n: usize, args: &Args) -> anyhow::Result<(Duration, u64)> {
     controller.kill().await.ok();
     drop(server);
     Ok((took, rss))
+}
+
+fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    crate::git::run(dir, args, crate::git::COMMITTER).map(drop)
 }

@@ -72,23 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    let status = std::process::Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=bench",
-            "-c",
-            "user.email=bench@example.com",
-        ])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .context("cannot run git")?;
-    if !status.success() {
-        bail!("git {args:?} failed in {}", dir.display());
-    }
-    Ok(())
+    crate::git::run(dir, args, crate::git::COMMITTER).map(drop)
 }
 
 fn config_map(value: usize) -> String {

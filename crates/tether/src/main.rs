@@ -6,6 +6,7 @@ mod bench;
 mod cli;
 mod controller;
 mod dev;
+mod git;
 mod kustomize;
 mod remote;
 

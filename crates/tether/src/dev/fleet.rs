@@ -2,7 +2,6 @@
 //! a local bare Git repository, or the user's own repository, looked at through a shallow clone.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context as _, bail};
 use include_dir::{Dir, include_dir};
@@ -16,20 +15,7 @@ pub const LOCAL_PATH: &str = "clusters/local";
 
 /// Runs `git` in `dir`; its stdout, or an error with its stderr.
 fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .context("cannot run git (tether dev needs the git program on PATH)")?;
-    if !output.status.success() {
-        bail!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    crate::git::run(dir, args, &[])
 }
 
 /// Writes every file of the embedded fleet under `root`.

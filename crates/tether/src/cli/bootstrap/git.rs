@@ -3,9 +3,8 @@
 //! `GIT_SSH_COMMAND`), never on a command line other users could read.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use base64::Engine as _;
 
 /// How the CLI itself authenticates to the remote.
@@ -137,20 +136,12 @@ impl Workspace {
     }
 
     fn git(&self, args: &[&str]) -> anyhow::Result<String> {
-        let output = Command::new("git")
-            .args(args)
-            .current_dir(self.path())
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .output()
-            .context("cannot run git (bootstrap needs the git program on PATH)")?;
-        if !output.status.success() {
-            bail!(
-                "git {} failed: {}",
-                args.first().unwrap_or(&""),
-                String::from_utf8_lossy(&output.stderr).trim()
-            );
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        crate::git::run(self.path(), args, &env)
     }
 }
 
