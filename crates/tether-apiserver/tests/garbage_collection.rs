@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a panic is a failed assertion.
 
 #[allow(dead_code)] // Shared with the kubectl suite; this file uses part of it.
+#[macro_use]
 mod support;
 
 use std::future::Future;
@@ -655,18 +656,7 @@ async fn a_second_delete_changes_the_propagation() {
 // ---------------------------------------------------------------------------------------------
 // kubectl delete --cascade=…
 
-macro_rules! per_version {
-    ($($module:ident => $version:literal),+) => {
-        $(mod $module {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn kubectl_delete_cascade() {
-                super::kubectl_delete_cascade($version).await;
-            }
-        })+
-    };
-}
-
-per_version!(v1_27 => "1.27", v1_30 => "1.30", v1_33 => "1.33");
+per_version!(v1_27 => "1.27", v1_30 => "1.30", v1_33 => "1.33"; [kubectl_delete_cascade]);
 
 const SHOW: Duration = Duration::from_secs(30);
 

@@ -9,6 +9,7 @@
 //! `default_validation_is_left_to_the_server` checks which documents each version reads.
 
 #[allow(dead_code)] // This suite uses a few of the kubectl helpers.
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -16,22 +17,6 @@ use std::time::Duration;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use support::Cluster;
-
-macro_rules! per_version {
-    ($($module:ident => $version:literal),+ ; $scenarios:tt) => {
-        $(per_version!(@module $module $version $scenarios);)+
-    };
-    (@module $module:ident $version:literal [$($scenario:ident),+ $(,)?]) => {
-        mod $module {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario($version).await;
-                }
-            )+
-        }
-    };
-}
 
 per_version!(v1_27 => "1.27", v1_30 => "1.30", v1_33 => "1.33"; [
     explain_builtin_and_custom_fields,

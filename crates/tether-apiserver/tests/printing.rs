@@ -3,27 +3,12 @@
 //! cell formats.
 
 #[allow(dead_code)]
+#[macro_use]
 mod support;
 
 use std::time::Duration;
 
 use support::Cluster;
-
-macro_rules! per_version {
-    ($($module:ident => $version:literal),+ ; $scenarios:tt) => {
-        $(per_version!(@module $module $version $scenarios);)+
-    };
-    (@module $module:ident $version:literal [$($scenario:ident),+ $(,)?]) => {
-        mod $module {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario($version).await;
-                }
-            )+
-        }
-    };
-}
 
 per_version!(v1_27 => "1.27", v1_30 => "1.30", v1_33 => "1.33"; [
     builtins_print_kubectl_columns,
