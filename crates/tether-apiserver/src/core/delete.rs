@@ -234,18 +234,12 @@ impl Core {
                 if !gc.is_empty() || spec_finalizers {
                     let mut new = cur.clone();
                     object::set_finalizers(&mut new, &gc);
-                    if opts.dry_run {
-                        return Ok(DeleteOutcome::Pending(Output::Value(new)));
-                    }
-                    let op = WriteOp::Update {
-                        key: key.clone(),
-                        value: new,
-                        expected_revision: Some(current.revision),
-                    };
-                    match self.commit(op).await {
-                        Ok(stored) => return Ok(DeleteOutcome::Pending(present(r, stored))),
-                        Err(WriteError::Conflict { .. }) => continue,
-                        Err(err) => return Err(store_write_error(r, name, err)),
+                    match self
+                        .write_pending(r, name, &key, new, current.revision, opts)
+                        .await?
+                    {
+                        Some(outcome) => return Ok(outcome),
+                        None => continue,
                     }
                 }
                 // Only a GC finalizer held it and the new policy drops it: it goes now.
@@ -267,18 +261,12 @@ impl Core {
                 if is_crd {
                     crate::crd::mark_terminating(&mut new);
                 }
-                if opts.dry_run {
-                    return Ok(DeleteOutcome::Pending(Output::Value(new)));
-                }
-                let op = WriteOp::Update {
-                    key: key.clone(),
-                    value: new,
-                    expected_revision: Some(current.revision),
-                };
-                match self.commit(op).await {
-                    Ok(stored) => return Ok(DeleteOutcome::Pending(present(r, stored))),
-                    Err(WriteError::Conflict { .. }) => continue,
-                    Err(err) => return Err(store_write_error(r, name, err)),
+                match self
+                    .write_pending(r, name, &key, new, current.revision, opts)
+                    .await?
+                {
+                    Some(outcome) => return Ok(outcome),
+                    None => continue,
                 }
             }
             if opts.dry_run {
@@ -293,6 +281,34 @@ impl Core {
                 Err(WriteError::Conflict { .. }) => continue,
                 Err(err) => return Err(store_write_error(r, name, err)),
             }
+        }
+    }
+}
+
+impl Core {
+    /// Writes `new`, the object as a pending delete leaves it (deletion timestamp, finalizers),
+    /// unless a dry run; `None` when another write came first and the delete must look again.
+    async fn write_pending(
+        &self,
+        r: &Resource,
+        name: &str,
+        key: &str,
+        new: Value,
+        revision: u64,
+        opts: &DeleteOptions,
+    ) -> Result<Option<DeleteOutcome>, ApiError> {
+        if opts.dry_run {
+            return Ok(Some(DeleteOutcome::Pending(Output::Value(new))));
+        }
+        let op = WriteOp::Update {
+            key: key.to_owned(),
+            value: new,
+            expected_revision: Some(revision),
+        };
+        match self.commit(op).await {
+            Ok(stored) => Ok(Some(DeleteOutcome::Pending(present(r, stored)))),
+            Err(WriteError::Conflict { .. }) => Ok(None),
+            Err(err) => Err(store_write_error(r, name, err)),
         }
     }
 }

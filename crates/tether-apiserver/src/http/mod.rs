@@ -345,11 +345,7 @@ async fn resource(
         }
         Verb::Create => {
             let mut opts = write_opts(&query, &request)?;
-            let Decoded {
-                value: body,
-                duplicate_fields,
-            } = read_object_noting_duplicates(request).await?;
-            opts.duplicate_fields = duplicate_fields;
+            let body = read_write_body(request, &mut opts).await?;
             let created = core.create(&r, namespace, body, &opts).await?;
             Ok(with_warnings(
                 respond::object(StatusCode::CREATED, &r, &created, negotiated),
@@ -358,11 +354,7 @@ async fn resource(
         }
         Verb::Update => {
             let mut opts = write_opts(&query, &request)?;
-            let Decoded {
-                value: body,
-                duplicate_fields,
-            } = read_object_noting_duplicates(request).await?;
-            opts.duplicate_fields = duplicate_fields;
+            let body = read_write_body(request, &mut opts).await?;
             let updated = core.update(&r, namespace, &name, sub, body, &opts).await?;
             Ok(with_warnings(
                 respond::object(StatusCode::OK, &r, &updated, negotiated),
@@ -594,11 +586,17 @@ pub async fn read_patch_body(request: Request) -> Result<(PatchType, Value), Api
 }
 
 async fn read_object(request: Request) -> Result<Value, ApiError> {
-    Ok(read_object_noting_duplicates(request).await?.value)
+    Ok(read_decoded(request).await?.value)
 }
 
-/// A create or update body, with the fields it repeats (for `fieldValidation`).
-async fn read_object_noting_duplicates(request: Request) -> Result<Decoded, ApiError> {
+/// A create or update body; the fields it repeats go to `opts` for `fieldValidation`.
+async fn read_write_body(request: Request, opts: &mut WriteOptions) -> Result<Value, ApiError> {
+    let decoded = read_decoded(request).await?;
+    opts.duplicate_fields = decoded.duplicate_fields;
+    Ok(decoded.value)
+}
+
+async fn read_decoded(request: Request) -> Result<Decoded, ApiError> {
     let format = negotiate::body_format(header_str(&request, header::CONTENT_TYPE))?;
     let bytes = read_body(request).await?;
     decode_body(&bytes, format)
