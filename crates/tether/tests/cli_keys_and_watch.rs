@@ -6,25 +6,13 @@
 mod common;
 
 use std::ffi::OsStr;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
-use common::{Proc, client};
+use common::{Proc, client, tether_at as tether};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use tether_testkit::{SshGitServer, WorkRepo, init_bare};
-
-fn tether(kubeconfig: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tether"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("NO_COLOR", "1")
-        .env_remove("TETHER_NAMESPACE")
-        .output()
-        .unwrap()
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

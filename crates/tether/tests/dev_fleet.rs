@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{Proc, run_kubectl};
+use common::{Proc, run_kubectl, text};
 use tether_testkit::WorkRepo;
 
 const FLEET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/fleet");
@@ -26,10 +26,6 @@ fn tether(args: &[&str]) -> Output {
         .env("TETHER_LOG", "warn")
         .output()
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Copies every file under `dir` into the work repository at its path relative to `root`.

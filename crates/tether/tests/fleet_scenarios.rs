@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{Proc, client};
+use common::{Proc, client, text};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DynamicObject, GroupVersionKind};
 use serde_json::Value;
@@ -28,10 +28,6 @@ use tether_testkit::{GitHttpConfig, GitHttpServer, init_bare};
 /// How long any one convergence may take on a loaded machine.
 const CONVERGE: Duration = Duration::from_secs(240);
 const STAMP: &str = tether_api::keys::LAST_CHANGED_REVISION_ANNOTATION;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn tether(kubeconfig: &Path, args: &[&str], cwd: Option<&Path>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tether"));

@@ -9,24 +9,13 @@ mod common;
 
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{Proc, client, wait_for};
+use common::{Proc, client, tether_at as tether, wait_for};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 use tether_api::{GitRepository, Receiver};
 use tether_testkit::{GitHttpConfig, GitHttpServer, WorkRepo, init_bare};
-
-fn tether(kubeconfig: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tether"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
 
 /// Runs and expects success; returns stdout and stderr.
 fn ok(kubeconfig: &Path, args: &[&str]) -> (String, String) {

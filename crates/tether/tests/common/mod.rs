@@ -189,6 +189,24 @@ pub fn dev(dir: &Path, name: &str) -> (Proc, PathBuf) {
     (proc, kubeconfig)
 }
 
+/// `tether ARGS --kubeconfig FILE` to completion, without colour and without the caller's
+/// `TETHER_NAMESPACE`.
+pub fn tether_at(kubeconfig: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .env("NO_COLOR", "1")
+        .env_remove("TETHER_NAMESPACE")
+        .output()
+        .unwrap()
+}
+
+/// Process output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// A client for the cluster a kubeconfig file names.
 pub async fn client(kubeconfig: &Path) -> kube::Client {
     let kc = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
