@@ -254,7 +254,7 @@ async fn sync(
 
 /// `tether bootstrap git --url URL --path clusters/local` against the embedded control plane.
 async fn bootstrap_local(url: &str, kubeconfig: &Path, timeout: Duration) -> anyhow::Result<()> {
-    use crate::cli::bootstrap::{self, CommonArgs, Plan, PushAuth};
+    use crate::cli::bootstrap::{self, CommonArgs, Plan};
     let common = CommonArgs {
         cluster: crate::cli::ClusterArgs {
             kubeconfig: Some(kubeconfig.to_path_buf()),
@@ -277,15 +277,7 @@ async fn bootstrap_local(url: &str, kubeconfig: &Path, timeout: Duration) -> any
         author_email: "tether@users.noreply.localhost".into(),
         silent: true,
     };
-    let plan = Plan {
-        push_url: url.to_owned(),
-        push_auth: PushAuth::default(),
-        sync_url: url.to_owned(),
-        secret: None,
-        deploy_key: None,
-        _scratch: None,
-    };
-    bootstrap::bootstrap(&common, plan)
+    bootstrap::bootstrap(&common, Plan::local(url))
         .await
         .context("cannot bootstrap clusters/local from the example fleet")
 }

@@ -128,6 +128,20 @@ pub struct Plan {
     pub _scratch: Option<tempfile::TempDir>,
 }
 
+impl Plan {
+    /// A `file://` repository: pushed and fetched at the same URL, with no credentials.
+    pub fn local(url: &str) -> Plan {
+        Plan {
+            push_url: url.to_owned(),
+            push_auth: PushAuth::default(),
+            sync_url: url.to_owned(),
+            secret: None,
+            deploy_key: None,
+            _scratch: None,
+        }
+    }
+}
+
 fn git_plan(args: &GitArgs) -> anyhow::Result<Plan> {
     validate_path(&args.common.path)?;
     let url = args.url.trim();
@@ -162,14 +176,7 @@ fn git_plan(args: &GitArgs) -> anyhow::Result<Plan> {
                 _scratch: None,
             })
         }
-        Some("file") => Ok(Plan {
-            push_url: url.to_owned(),
-            push_auth: PushAuth::default(),
-            sync_url: url.to_owned(),
-            secret: None,
-            deploy_key: None,
-            _scratch: None,
-        }),
+        Some("file") => Ok(Plan::local(url)),
         _ => bail!(
             "--url '{url}': not a repository URL tether can bootstrap from (use ssh://, https://, http:// or file://)"
         ),
