@@ -7,7 +7,7 @@ use std::io::IsTerminal as _;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta};
 use kube::api::{Api, ListParams};
 use tether_api::{GitRepository, Kustomization};
 
@@ -84,6 +84,19 @@ pub fn state(conditions: &[Condition], generation: i64, observed: i64) -> (State
     (state, ready.status.clone(), message)
 }
 
+/// One object's row, judged at its generation.
+fn row(kind: &'static str, meta: &ObjectMeta, conditions: &[Condition], observed: i64) -> Row {
+    let (state, ready, message) = state(conditions, meta.generation.unwrap_or_default(), observed);
+    Row {
+        kind,
+        namespace: meta.namespace.clone().unwrap_or_default(),
+        name: meta.name.clone().unwrap_or_default(),
+        state,
+        ready,
+        message,
+    }
+}
+
 /// Every GitRepository and Kustomization of the cluster.
 pub async fn snapshot(client: &kube::Client) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
@@ -93,17 +106,13 @@ pub async fn snapshot(client: &kube::Client) -> anyhow::Result<Vec<Row>> {
         .await
         .context("cannot list GitRepositories")?
     {
-        let generation = repo.metadata.generation.unwrap_or_default();
         let observed = repo.status.as_ref().map_or(0, |s| s.observed_generation);
-        let (state, ready, message) = state(repo.conditions(), generation, observed);
-        rows.push(Row {
-            kind: "GitRepository",
-            namespace: repo.metadata.namespace.clone().unwrap_or_default(),
-            name: repo.metadata.name.clone().unwrap_or_default(),
-            state,
-            ready,
-            message,
-        });
+        rows.push(row(
+            "GitRepository",
+            &repo.metadata,
+            repo.conditions(),
+            observed,
+        ));
     }
     let kss: Api<Kustomization> = Api::all(client.clone());
     for ks in kss
@@ -111,17 +120,13 @@ pub async fn snapshot(client: &kube::Client) -> anyhow::Result<Vec<Row>> {
         .await
         .context("cannot list Kustomizations")?
     {
-        let generation = ks.metadata.generation.unwrap_or_default();
         let observed = ks.status.as_ref().map_or(0, |s| s.observed_generation);
-        let (state, ready, message) = state(ks.conditions(), generation, observed);
-        rows.push(Row {
-            kind: "Kustomization",
-            namespace: ks.metadata.namespace.clone().unwrap_or_default(),
-            name: ks.metadata.name.clone().unwrap_or_default(),
-            state,
-            ready,
-            message,
-        });
+        rows.push(row(
+            "Kustomization",
+            &ks.metadata,
+            ks.conditions(),
+            observed,
+        ));
     }
     Ok(rows)
 }
