@@ -231,24 +231,9 @@ struct Cluster {
 
 impl Cluster {
     async fn start(dir: &Path, name: &str) -> Cluster {
-        let kubeconfig = dir.join("kubeconfig");
         let data = dir.join("data");
-        let proc = Proc::spawn(
-            name,
-            &[
-                OsStr::new("dev"),
-                OsStr::new("--empty"),
-                OsStr::new("--listen=127.0.0.1:0"),
-                OsStr::new("--metrics-addr=127.0.0.1:0"),
-                OsStr::new("--data-dir"),
-                data.as_os_str(),
-                OsStr::new("--kubeconfig-out"),
-                kubeconfig.as_os_str(),
-            ],
-            &[],
-            dir,
-        );
-        proc.wait_line("serving on ", Duration::from_secs(60));
+        let (proc, kubeconfig) =
+            common::dev_with(dir, name, &[OsStr::new("--data-dir"), data.as_os_str()]);
         let kube = client(&kubeconfig).await;
         Cluster {
             proc,
@@ -662,9 +647,10 @@ async fn a_fresh_control_plane_bootstrapped_onto_the_path_recovers_the_fleet() {
     );
 
     lost.proc.kill9();
+    let lost_kubeconfig = lost.kubeconfig.clone();
     drop(lost);
     std::fs::remove_dir_all(dir.join("data")).unwrap();
-    std::fs::remove_file(dir.join("kubeconfig")).unwrap();
+    std::fs::remove_file(lost_kubeconfig).unwrap();
 
     let fresh = Cluster::start(&dir, "production-restored").await;
     assert!(

@@ -11,7 +11,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Proc, client, tether_at as tether, wait_for};
+use common::{client, dev_with, tether_at as tether, wait_for};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 use tether_api::{GitRepository, Receiver};
@@ -70,22 +70,11 @@ async fn webhooks_apply_new_commits_long_before_the_interval() {
     work.commit("v1").unwrap();
     work.push(&url, &["main"]).unwrap();
 
-    let kubeconfig = dir.path().join("kubeconfig");
-    let dev = Proc::spawn(
-        "dev",
-        &[
-            OsStr::new("dev"),
-            OsStr::new("--empty"),
-            OsStr::new("--listen=127.0.0.1:0"),
-            OsStr::new("--metrics-addr=127.0.0.1:0"),
-            OsStr::new("--receiver-addr=127.0.0.1:0"),
-            OsStr::new("--kubeconfig-out"),
-            kubeconfig.as_os_str(),
-        ],
-        &[],
+    let (dev, kubeconfig) = dev_with(
         dir.path(),
+        "dev",
+        &[OsStr::new("--receiver-addr=127.0.0.1:0")],
     );
-    dev.wait_line("serving on ", Duration::from_secs(30));
     let hooks = wait_for("the webhook address", Duration::from_secs(30), async || {
         dev.log().lines().find_map(|l| {
             l.split_once("receiver webhooks on http://")

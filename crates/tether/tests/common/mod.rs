@@ -171,21 +171,23 @@ pub async fn wait_for<T>(
 
 /// `tether dev --empty` on an ephemeral port, writing its kubeconfig to `dir/NAME.kubeconfig`.
 pub fn dev(dir: &Path, name: &str) -> (Proc, PathBuf) {
+    dev_with(dir, name, &[])
+}
+
+/// [`dev`] with more flags (`--data-dir`, `--receiver-addr`, ...).
+pub fn dev_with(dir: &Path, name: &str, extra: &[&OsStr]) -> (Proc, PathBuf) {
     let kubeconfig = dir.join(format!("{name}.kubeconfig"));
-    let proc = Proc::spawn(
-        name,
-        &[
-            OsStr::new("dev"),
-            OsStr::new("--empty"),
-            OsStr::new("--listen=127.0.0.1:0"),
-            OsStr::new("--metrics-addr=127.0.0.1:0"),
-            OsStr::new("--kubeconfig-out"),
-            kubeconfig.as_os_str(),
-        ],
-        &[],
-        dir,
-    );
-    proc.wait_line("serving on ", Duration::from_secs(30));
+    let mut args = vec![
+        OsStr::new("dev"),
+        OsStr::new("--empty"),
+        OsStr::new("--listen=127.0.0.1:0"),
+        OsStr::new("--metrics-addr=127.0.0.1:0"),
+        OsStr::new("--kubeconfig-out"),
+        kubeconfig.as_os_str(),
+    ];
+    args.extend_from_slice(extra);
+    let proc = Proc::spawn(name, &args, &[], dir);
+    proc.wait_line("serving on ", Duration::from_secs(60));
     (proc, kubeconfig)
 }
 
